@@ -1,0 +1,65 @@
+# Every target bootstraps .venv from requirements.lock when it is missing or out of date.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_ENABLE_ONEDNN_OPTS ?= 0
+export COURSE_OFFLINE ?=
+export PYTHONHASHSEED ?= 0
+
+.PHONY: venv book test unit notebooks lint format exercises check-exercises grade check-pages lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## The HTML book in _build/html, every chapter executed (cached: only changed chapters re-run).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+## The whole suite: lint, unit and grader tests, notebooks under nbval, the book build.
+test: $(STAMP) lint unit notebooks
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -q --ignore=tests/pages
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=300 book solutions exercises
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## exercises/ generated from solutions/ (refuses to overwrite edited exercise notebooks).
+exercises: $(STAMP)
+	$(BIN)/course assign
+
+## Batch grading: make grade SUBMISSIONS=folder OUT=grades.csv
+SUBMISSIONS ?= submissions
+OUT ?= grades.csv
+grade: $(STAMP)
+	$(BIN)/course grade $(SUBMISSIONS) --out $(OUT)
+
+## Opens the built pages in headless Chromium (screenshots under _build/screenshots/).
+check-pages: $(STAMP)
+	$(BIN)/python -m pytest -q tests/pages
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -iv '^course' > requirements.lock.new
+	( sed -n '1,2p' requirements.lock; cat requirements.lock.new ) > requirements.lock.tmp
+	rm requirements.lock.new && mv requirements.lock.tmp requirements.lock
+	$(BIN)/python scripts/write_environment.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""The published book in a real browser: headless Chromium opens every page of the built book.
+
+Run after `make book` (`make check-pages`). Each page must show its title, every image on it must
+have loaded, and no error output may be visible. Screenshots go to _build/screenshots/.
+"""
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+def _title(entry: str) -> str:
+    """The first heading of a page's source, as the reader should see it."""
+    source = ROOT / f"{entry}.md"
+    if source.exists():
+        text = source.read_text()
+    else:
+        nb = nbformat.read(ROOT / f"{entry}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return re.search(r"^# (.+)$", text, re.M).group(1).strip()
+
+
+@pytest.fixture(scope="module")
+def site():
+    assert (HTML / "index.html").exists(), "build the book first: make book"
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("entry", _pages())
+def test_page_shows_its_title_and_figures_without_errors(entry, site, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    response = page.goto(f"{site}/{entry}.html", wait_until="load", timeout=60_000)
+    assert response is not None and response.ok, f"{entry}: HTTP {response and response.status}"
+
+    heading = page.locator("main h1").first.inner_text().replace("#", "").strip()
+    assert heading == _title(entry)
+
+    images = page.evaluate(
+        "[...document.querySelectorAll('main img')].map(i => [i.src, i.complete, i.naturalWidth])"
+    )
+    broken = [src for src, complete, width in images if not (complete and width > 0)]
+    assert not broken, f"{entry}: images that did not load: {broken}"
+    if Path(entry).name[:2].isdigit():
+        assert images, f"{entry}: a chapter page with no figure"
+
+    assert page.locator(".output.stderr, .output.traceback, .output_error").count() == 0
+    text = page.locator("main").inner_text()
+    assert "Traceback (most recent call last)" not in text
+    assert not errors, f"{entry}: JavaScript errors {errors}"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{entry.replace('/', '__')}.png"), full_page=True)
+    page.close()
