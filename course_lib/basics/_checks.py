@@ -1,0 +1,56 @@
+"""Argument checks shared by the basics modules (each error names the argument)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+
+def positive_int(name: str, value: object) -> int:
+    """``value`` as an int >= 1; TypeError/ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def positive_float(name: str, value: object) -> float:
+    """``value`` as a float > 0; TypeError/ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return float(value)
+
+
+def float_tensor(name: str, value: object, ndim: int | None = None) -> tf.Tensor:
+    """``value`` as a float32 tensor, optionally of rank ``ndim``."""
+    try:
+        tensor = tf.convert_to_tensor(value, dtype_hint=tf.float32)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be array-like numbers: {error}") from None
+    if not tensor.dtype.is_floating:
+        tensor = tf.cast(tensor, tf.float32)
+    if ndim is not None and tensor.shape.rank != ndim:
+        raise ValueError(f"{name} must have rank {ndim}, got shape {tensor.shape.as_list()}")
+    return tensor
+
+
+def _length(array: object) -> int:
+    shape = getattr(array, "shape", None)
+    shape = tuple(shape) if shape is not None else np.shape(array)
+    if not shape:
+        raise ValueError("expected an array with a first (example) dimension, got a scalar")
+    return int(shape[0])
+
+
+def same_length(**arrays: object) -> int:
+    """The common first dimension of the named arrays; ValueError naming them when they differ."""
+    lengths = {name: _length(array) for name, array in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        described = " and ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise ValueError(f"{' and '.join(lengths)} must have the same length: {described}")
+    return next(iter(lengths.values()))

@@ -1,0 +1,124 @@
+"""Part 1 exercises: references pass, typical mistakes get specific feedback, stubs are noticed."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_lib import grading
+from course_lib.basics import linear_regression, mnist_models, tensors, training
+
+REFERENCES = {
+    "tensors_and_gradients.pairwise_squared_distances": tensors.pairwise_squared_distances,
+    "tensors_and_gradients.squared_error_gradient": linear_regression.squared_error_gradient,
+    "tensors_and_gradients.linear_train_step": linear_regression.train_step,
+    "keras_models.build_sequential": mnist_models.build_sequential,
+    "keras_models.accuracy": training.accuracy,
+    "keras_models.custom_train_step": training.train_step,
+}
+
+
+def _summed_gradient(x, y, w, b):
+    w, b = tf.Variable(w), tf.Variable(b)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum((w * x + b - y) ** 2)
+    return tuple(tape.gradient(loss, [w, b]))
+
+
+def _uphill_step(model, x, y, learning_rate):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((model(x) - y) ** 2)
+    dw, db = tape.gradient(loss, [model.w, model.b])
+    model.w.assign_add(learning_rate * dw)
+    model.b.assign_add(learning_rate * db)
+    return loss
+
+
+def _no_dropout(num_classes):
+    return mnist_models.build_sequential(num_classes, dropout=0.0)
+
+
+def _integer_accuracy(probabilities, labels):
+    correct = tf.argmax(probabilities, axis=-1) == tf.cast(labels, tf.int64)
+    return tf.reduce_mean(tf.cast(correct, tf.int32))
+
+
+def _forgets_to_update(model, optimizer, images, labels):
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    return loss_fn(labels, model(images, training=True))
+
+
+WRONG = {
+    "tensors_and_gradients.pairwise_squared_distances": (
+        lambda a, b: tf.sqrt(tensors.pairwise_squared_distances(a, b)),
+        "do not take the square root",
+    ),
+    "tensors_and_gradients.squared_error_gradient": (_summed_gradient, "not the sum"),
+    "tensors_and_gradients.linear_train_step": (_uphill_step, "moved uphill"),
+    "keras_models.build_sequential": (_no_dropout, "layer 3: expected ('Dropout', 0.2)"),
+    "keras_models.accuracy": (_integer_accuracy, "cast the booleans to float32"),
+    "keras_models.custom_train_step": (_forgets_to_update, "weights did not change"),
+}
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_every_part1_exercise_is_covered():
+    ids = grading.list_exercises("tensors_and_gradients") + grading.list_exercises("keras_models")
+    assert sorted(ids) == sorted(REFERENCES)
+    for exercise_id in ids:
+        assert grading.get_exercise(exercise_id).target == exercise_id.split(".")[1]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_reference_passes_every_case(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+    for seed in (0, 7):
+        result = grading.grade(exercise, REFERENCES[exercise_id], seed=seed)
+        assert result.status == "passed", result.feedback
+        assert result.score == exercise.max_score and result.cases_total >= 2
+
+
+@pytest.mark.parametrize("exercise_id", sorted(WRONG))
+def test_typical_mistake_gets_specific_feedback(exercise_id):
+    wrong, message = WRONG[exercise_id]
+    result = grading.grade(grading.get_exercise(exercise_id), wrong, seed=0)
+    assert result.status == "failed" and result.score == 0.0
+    assert message in result.feedback, result.feedback
+    assert "case 1 (" in result.feedback and "Hint:" in result.feedback
+
+
+def test_wrong_values_show_expected_and_got():
+    result = grading.grade(
+        grading.get_exercise("tensors_and_gradients.squared_error_gradient"), _summed_gradient
+    )
+    assert "dL/dw: expected" in result.feedback and ", got " in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_stub_is_not_attempted(exercise_id):
+    result = grading.grade(grading.get_exercise(exercise_id), _stub, seed=0)
+    assert result.status == "not_attempted" and result.score == 0.0
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_cases_are_drawn_from_the_seed(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+
+    def first_array(seed):
+        case = exercise.make_cases(np.random.default_rng(seed))[0]
+        values = [*case.args, *case.kwargs.values()]
+        return next(np.asarray(v) for v in values if np.asarray(v).size > 1)
+
+    assert np.array_equal(first_array(1), first_array(1))
+    assert not np.array_equal(first_array(1), first_array(2))
+
+
+def test_check_prints_the_feedback(capsys):
+    result = grading.check("keras_models.accuracy", training.accuracy)
+    assert result.passed
+    assert capsys.readouterr().out.startswith("✓ keras_models.accuracy")
