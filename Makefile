@@ -45,6 +45,9 @@ format: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/course assign
 
+check-exercises: $(STAMP)
+	$(BIN)/course assign --check
+
 ## Batch grading: make grade SUBMISSIONS=folder OUT=grades.csv
 SUBMISSIONS ?= submissions
 OUT ?= grades.csv

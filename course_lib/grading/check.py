@@ -60,7 +60,10 @@ class CheckResult:
 
 def _as_array(value: Any) -> np.ndarray | None:
     if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
+        try:
+            value = value.numpy()  # tf.Tensor, tf.Variable
+        except Exception:  # noqa: BLE001 - a symbolic tensor has no value
+            return None
     try:
         array = np.asarray(value)
     except Exception:  # noqa: BLE001 - anything NumPy cannot hold is compared otherwise
@@ -69,11 +72,24 @@ def _as_array(value: Any) -> np.ndarray | None:
 
 
 def _short(array: np.ndarray, limit: int = 6) -> str:
+    """The array on one line; only its first ``limit`` values (flattened) when it is larger."""
     flat = np.asarray(array).ravel()
     text = np.array2string(
-        np.asarray(array) if flat.size <= limit else flat[:limit], precision=4, separator=", "
+        np.asarray(array) if flat.size <= limit else flat[:limit],
+        precision=4,
+        separator=", ",
+        max_line_width=10**6,
     )
+    text = " ".join(text.split())
     return text if flat.size <= limit else text[:-1] + ", ...]"
+
+
+def _scalar(value: Any) -> str:
+    value = value.item() if hasattr(value, "item") else value
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
+
+
+_KINDS = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 
 def compare_values(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
@@ -87,7 +103,7 @@ def compare_values(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e
         expected_items = list(expected)
         if not isinstance(got, (tuple, list)) or len(got) != len(expected_items):
             return f"expected a sequence of {len(expected_items)} items, got {_describe(got)}"
-        for index, (g, e) in enumerate(zip(got, expected_items)):
+        for index, (g, e) in enumerate(zip(got, expected_items, strict=True)):
             message = compare_values(g, e, rtol, atol)
             if message:
                 return f"item {index}: {message}"
@@ -99,12 +115,14 @@ def compare_values(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e
     if have is None:
         return f"expected an array-like of shape {want.shape}, got {_describe(got)}"
     if have.shape != want.shape:
-        return f"expected shape {want.shape}, got shape {have.shape}"
-    kinds = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
-    if kinds.get(have.dtype.kind) != kinds.get(want.dtype.kind):
         return (
-            f"expected {kinds.get(want.dtype.kind, want.dtype)} values ({want.dtype}), "
-            f"got {kinds.get(have.dtype.kind, have.dtype)} values ({have.dtype})"
+            f"expected shape {want.shape} ({want.dtype}), got shape {have.shape} ({have.dtype})"
+            + (f": expected {_short(want)}, got {_short(have)}" if want.size == have.size else "")
+        )
+    if _KINDS.get(have.dtype.kind) != _KINDS.get(want.dtype.kind):
+        return (
+            f"expected dtype {want.dtype} ({_KINDS.get(want.dtype.kind, want.dtype)} values), "
+            f"got dtype {have.dtype} ({_KINDS.get(have.dtype.kind, have.dtype)} values)"
         )
     if want.dtype.kind in "biu":
         bad = have != want
@@ -118,7 +136,7 @@ def compare_values(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e
     return (
         f"expected {_short(want)}, got {_short(have)} "
         f"({int(bad.sum())} of {bad.size} values differ; first{at}: "
-        f"expected {want[where]!r}, got {have[where]!r})"
+        f"expected {_scalar(want[where])}, got {_scalar(have[where])})"
     )
 
 
@@ -138,8 +156,61 @@ def _learner_frame(error: BaseException) -> str:
     return f" (in {frame.name}, line {frame.lineno}: {frame.line})" if frame.line else ""
 
 
+def auto_hint(got: Any, expected: Any) -> str:
+    """A guess at a common mistake from how ``got`` differs from ``expected`` ("" if none)."""
+    if got is None and expected is not None:
+        return "your code returned None (is a `return` statement missing?)"
+    want, have = _as_array(expected), _as_array(got)
+    if (
+        want is None
+        or have is None
+        or want.dtype.kind not in "biufc"
+        or have.dtype.kind not in "biufc"
+    ):
+        return ""
+    if have.shape != want.shape:
+        if want.ndim >= 2 and have.shape == want.shape[::-1]:
+            return "the axes are swapped (a missing transpose, or matmul arguments swapped?)"
+        if np.squeeze(have).shape == np.squeeze(want).shape:
+            return "an axis of size 1 is extra or missing (tf.squeeze, tf.expand_dims, keepdims?)"
+        if have.size == want.size:
+            return "the values have the wrong shape (check a reshape)"
+        if have.ndim < want.ndim:
+            return "an axis was reduced away (check the axis of a sum or mean, or keepdims)"
+        return ""
+    if _KINDS.get(have.dtype.kind) != _KINDS.get(want.dtype.kind):
+        return f"the dtype is wrong (convert it, e.g. tf.cast(x, tf.{want.dtype.name}))"
+    if want.dtype.kind not in "fc" or not want.size:
+        return ""
+    with np.errstate(all="ignore"):
+        have, want = have.astype(np.float64), want.astype(np.float64)
+        if np.all(np.isfinite(want)) and not np.all(np.isfinite(have)):
+            return "NaN or infinite values appear (a division by zero, or a log/sqrt of x <= 0?)"
+        if np.allclose(have, -want, rtol=1e-5, atol=1e-6):
+            return "the sign is flipped"
+        if want.ndim == 2 and want.shape[0] == want.shape[1] and np.allclose(have, want.T):
+            return "the result is transposed"
+        nonzero = np.abs(want) > 1e-6
+        if nonzero.sum() >= 2:
+            ratio = have[nonzero] / want[nonzero]
+            if np.allclose(ratio, ratio.flat[0], rtol=1e-4) and not np.isclose(ratio.flat[0], 0):
+                return f"the result is off by a constant factor of about {ratio.flat[0]:.4g}"
+        if want.size >= 2:
+            offset = have - want
+            if np.allclose(offset, offset.flat[0], rtol=1e-4, atol=1e-6):
+                return f"the result is off by a constant of about {offset.flat[0]:+.4g}"
+            if np.allclose(np.sort(have, axis=None), np.sort(want, axis=None)):
+                return "the right values are in the wrong order"
+    return ""
+
+
 def grade(exercise: Exercise, obj: Any, seed: int | None = None) -> CheckResult:
-    """Grades ``obj`` against ``exercise``'s hidden cases without printing anything."""
+    """Grades ``obj`` against ``exercise``'s hidden cases without printing anything.
+
+    A learner's exception (``SystemExit`` included) fails its case with the message;
+    ``NotImplementedError`` anywhere means "not attempted"; ``KeyboardInterrupt`` propagates
+    (the batch grader interrupts code that runs past its time limit).
+    """
     if seed is None:
         seed = int(os.environ.get(SEED_ENV, "0"))
     rng = np.random.default_rng([seed, _stable_hash(exercise.id)])
@@ -149,29 +220,39 @@ def grade(exercise: Exercise, obj: Any, seed: int | None = None) -> CheckResult:
 
     if obj is None or obj is Ellipsis:
         return _not_attempted(exercise, len(cases))
-    failures: list[tuple[int, Case, str]] = []
+    if exercise.run_case is None and not callable(obj):
+        feedback = (
+            f"✗ {exercise.id}: `{exercise.target}` should be a function, but it is {_describe(obj)}"
+        )
+        return CheckResult(exercise.id, ERROR, 0.0, exercise.max_score, feedback, 0, len(cases))
+    failures: list[tuple[int, Case, str, str]] = []
     for index, case in enumerate(cases, start=1):
+        guess = ""
         try:
             got = run(obj, case)
             message = compare(got, case)
+            if message and exercise.compare is None:
+                guess = auto_hint(got, case.expected)
         except (NotImplementedError, NotAttempted):
             return _not_attempted(exercise, len(cases))
-        except Exception as error:  # noqa: BLE001 - a learner's error is feedback, not a crash
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - a learner's error is feedback
             message = f"raised {type(error).__name__}: {error}{_learner_frame(error)}"
         if message:
-            failures.append((index, case, message))
+            failures.append((index, case, message, guess))
     passed = len(cases) - len(failures)
     score = exercise.max_score * passed / len(cases) if cases else 0.0
     if not failures:
         feedback = f"✓ {exercise.id}: {passed}/{len(cases)} cases passed"
         return CheckResult(exercise.id, PASSED, score, exercise.max_score, feedback, passed, passed)
-    index, case, message = failures[0]
+    index, case, message, guess = failures[0]
     lines = [
         f"✗ {exercise.id}: {passed}/{len(cases)} cases passed",
         f"  case {index} ({case.description}): {message}",
     ]
-    if case.hint:
-        lines.append(f"  Hint: {case.hint}")
+    if guess:
+        lines.append(f"  It looks like {guess}.")
+    if case.hint or exercise.hint:
+        lines.append(f"  Hint: {case.hint or exercise.hint}")
     if len(failures) > 1:
         lines.append(f"  ({len(failures) - 1} more case(s) failed.)")
     return CheckResult(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import pkgutil
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,6 +51,7 @@ class Exercise:
             differs; the default compares shape, dtype kind and values (see ``check``).
         title: a short human title.
         max_score: points for passing every case; the score is proportional to cases passed.
+        hint: shown when a failing case has no hint of its own.
     """
 
     id: str
@@ -58,14 +61,22 @@ class Exercise:
     compare: Callable[[Any, Case], str | None] | None = None
     title: str = ""
     max_score: float = 1.0
+    hint: str = ""
 
     @property
     def topic(self) -> str:
         return self.id.split(".", 1)[0]
 
 
+#: Comma-separated importable modules with more exercises (an instructor's own), loaded by the
+#: registry in addition to ``course_lib/grading/exercises/<topic>.py``.
+MODULES_ENV = "COURSE_EXERCISE_MODULES"
+
 _REGISTRY: dict[str, Exercise] = {}
-_LOADED = False
+#: Which ``COURSE_EXERCISE_MODULES`` entry registered an exercise (absent: the package or code).
+_SOURCE: dict[str, str] = {}
+_loading: list[str] = []
+_PACKAGE_LOADED = False
 
 
 def register(exercise: Exercise) -> Exercise:
@@ -80,22 +91,71 @@ def register(exercise: Exercise) -> Exercise:
     if exercise.id in _REGISTRY:
         raise ValueError(f"exercise {exercise.id!r} is registered twice")
     _REGISTRY[exercise.id] = exercise
+    if _loading:
+        _SOURCE[exercise.id] = _loading[-1]
     return exercise
 
 
-def _load_all() -> None:
-    global _LOADED
-    if _LOADED:
-        return
+def extra_modules() -> list[str]:
+    """The module names listed in ``COURSE_EXERCISE_MODULES``."""
+    return [name.strip() for name in os.environ.get(MODULES_ENV, "").split(",") if name.strip()]
+
+
+def _package_topics() -> list[str]:
     from course_lib.grading import exercises
 
-    for info in pkgutil.iter_modules(exercises.__path__):
-        importlib.import_module(f"{exercises.__name__}.{info.name}")
-    _LOADED = True
+    return sorted(info.name for info in pkgutil.iter_modules(exercises.__path__))
+
+
+def _import(module: str, source: str | None = None) -> None:
+    if module in sys.modules:
+        return
+    if source:
+        _loading.append(source)
+    try:
+        importlib.import_module(module)
+    except ImportError as error:
+        if source is None:
+            raise
+        raise ImportError(
+            f"{MODULES_ENV} names {module!r}, which cannot be imported: {error}"
+        ) from error
+    finally:
+        if source:
+            _loading.pop()
+
+
+def _load_extra() -> None:
+    for module in extra_modules():
+        _import(module, source=module)
+
+
+def _load_topic(topic: str) -> None:
+    if topic in _package_topics():
+        _import(f"course_lib.grading.exercises.{topic}")
+    _load_extra()
+
+
+def _load_all() -> None:
+    global _PACKAGE_LOADED
+    if not _PACKAGE_LOADED:
+        for topic in _package_topics():
+            _import(f"course_lib.grading.exercises.{topic}")
+        _PACKAGE_LOADED = True
+    _load_extra()
+
+
+def _visible() -> dict[str, Exercise]:
+    # Exercises of a module that is no longer listed in COURSE_EXERCISE_MODULES are hidden.
+    listed = set(extra_modules())
+    return {i: e for i, e in _REGISTRY.items() if _SOURCE.get(i, "") in listed | {""}}
 
 
 def get_exercise(exercise_id: str) -> Exercise:
     """The registered exercise with this id.
+
+    Only the module of the id's topic (and ``COURSE_EXERCISE_MODULES``) is imported when that
+    suffices, so grading one topic does not import every other topic's dependencies.
 
     Raises:
         TypeError: if ``exercise_id`` is not a string.
@@ -103,15 +163,27 @@ def get_exercise(exercise_id: str) -> Exercise:
     """
     if not isinstance(exercise_id, str):
         raise TypeError(f"exercise_id must be a str, got {type(exercise_id).__name__}")
-    _load_all()
-    if exercise_id not in _REGISTRY:
-        topic = exercise_id.split(".", 1)[0]
-        near = sorted(i for i in _REGISTRY if i.startswith(topic + ".")) or sorted(_REGISTRY)
+    topic = exercise_id.split(".", 1)[0]
+    _load_topic(topic)
+    if exercise_id not in _visible():
+        _load_all()
+    known = _visible()
+    if exercise_id not in known:
+        near = sorted(i for i in known if i.startswith(topic + ".")) or sorted(known)
         raise KeyError(f"unknown exercise {exercise_id!r}; known: {', '.join(near)}")
-    return _REGISTRY[exercise_id]
+    return known[exercise_id]
 
 
 def list_exercises(topic: str | None = None) -> list[str]:
     """Ids of all registered exercises, optionally only those of one topic, sorted."""
-    _load_all()
-    return sorted(i for i in _REGISTRY if topic is None or i.split(".", 1)[0] == topic)
+    if topic is None:
+        _load_all()
+    else:
+        _load_topic(topic)
+    return sorted(i for i in _visible() if topic is None or i.split(".", 1)[0] == topic)
+
+
+def list_topics() -> list[str]:
+    """Topics with exercises: the package's exercise modules and the registered exercises'."""
+    _load_extra()
+    return sorted(set(_package_topics()) | {i.split(".", 1)[0] for i in _visible()})

@@ -1,0 +1,249 @@
+"""course assign: exercise notebooks generated from solutions, without ever losing anyone's work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from course_lib.grading import assign
+
+SOLVED = """import numpy as np
+
+
+def rotate(point, angle):
+    \"\"\"Rotates 2-D points.\"\"\"
+    ### BEGIN SOLUTION
+    c, s = np.cos(angle), np.sin(angle)
+    return point @ np.array([[c, s], [-s, c]])
+    ### END SOLUTION
+
+
+for i in range(2):
+    if i:
+        ### BEGIN SOLUTION
+        print("second")
+        ### END SOLUTION
+    print(i)"""
+
+STUBBED = """import numpy as np
+
+
+def rotate(point, angle):
+    \"\"\"Rotates 2-D points.\"\"\"
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+for i in range(2):
+    if i:
+        # YOUR CODE HERE
+        raise NotImplementedError()
+    print(i)"""
+
+
+def solution_notebook(source: str = SOLVED) -> nbformat.NotebookNode:
+    checked = new_code_cell("print(1 + 1)  # NBVAL_CHECK_OUTPUT", execution_count=3)
+    checked.outputs = [new_output("stream", name="stdout", text="2\n")]
+    solved = new_code_cell(source, execution_count=1, metadata={"tags": ["keep-me"]})
+    solved.outputs = [new_output("stream", name="stdout", text="0\nsecond\n1\n")]
+    plain = new_code_cell("x = 1\nx", execution_count=2)
+    plain.outputs = [new_output("execute_result", data={"text/plain": "1"}, execution_count=2)]
+    nb = new_notebook(cells=[new_markdown_cell("# Rotations"), solved, plain, checked])
+    nb.metadata["course"] = {"topic": "rotations", "exercises": ["rotations.rotate"]}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    return nb
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(solution_notebook(), tmp_path / "solutions" / "rotations.ipynb")
+    second = solution_notebook(
+        "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
+    )
+    nbformat.write(second, tmp_path / "solutions" / "basics.ipynb")
+    return tmp_path
+
+
+def run_assign(course: Path, force: bool = False) -> dict[str, list[Path]]:
+    return assign.assign(course / "solutions", course / "exercises", force=force)
+
+
+def test_solution_regions_become_stubs_at_the_markers_indentation():
+    source, stubbed = assign.strip_source(SOLVED)
+    assert stubbed and source == STUBBED
+    assert assign.strip_source("x = 1") == ("x = 1", False)
+
+
+def test_the_exercise_keeps_metadata_tags_the_stub_and_clears_outputs():
+    solution = solution_notebook()
+    exercise = assign.make_exercise(solution, "rotations.ipynb")
+    markdown, solved, plain, checked = exercise.cells
+    assert markdown.source == "# Rotations"
+    assert solved.source == STUBBED
+    assert solved.metadata["tags"] == ["keep-me", "raises-exception"]
+    assert (solved.outputs, solved.execution_count) == ([], None)
+    assert (plain.outputs, plain.execution_count) == ([], None)
+    assert "raises-exception" not in plain.metadata.get("tags", [])
+    assert checked.outputs == solution.cells[3].outputs, "nbval compares this stored output"
+    assert exercise.metadata["course"] == solution.metadata["course"]
+    assert solution.cells[1].source == SOLVED, "the solution notebook object is not modified"
+    assert [c.id for c in exercise.cells] == [c.id for c in solution.cells]
+
+
+def test_assign_writes_deterministic_notebooks_and_a_manifest(course):
+    done = run_assign(course)
+    exercises = course / "exercises"
+    assert sorted(p.name for p in done["written"]) == ["basics.ipynb", "rotations.ipynb"]
+    first = {p.name: p.read_bytes() for p in exercises.iterdir()}
+    assert all(data.endswith(b"}\n") for data in first.values())
+    manifest = json.loads((exercises / assign.MANIFEST).read_text())
+    assert sorted(manifest["files"]) == ["basics.ipynb", "rotations.ipynb"]
+    nb = nbformat.read(exercises / "rotations.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert "raise NotImplementedError()" in nb.cells[1].source
+    assert "np.cos" not in json.dumps(nb)
+
+    done = run_assign(course)
+    assert done["written"] == [] and len(done["unchanged"]) == 2
+    assert {p.name: p.read_bytes() for p in exercises.iterdir()} == first
+    assert assign.generate(course / "solutions") == assign.generate(course / "solutions")
+
+
+def test_an_edited_exercise_is_never_overwritten(course):
+    run_assign(course)
+    edited = course / "exercises" / "rotations.ipynb"
+    edited.write_text(edited.read_text().replace("# YOUR CODE HERE", "# my attempt"))
+    before = edited.read_bytes()
+    solution = course / "solutions" / "basics.ipynb"
+    solution.write_text(solution.read_text().replace("return 1", "return 2"))
+    basics_before = (course / "exercises" / "basics.ipynb").read_bytes()
+    nbformat.write(solution_notebook(SOLVED + "\n# changed"), course / "solutions/rotations.ipynb")
+
+    with pytest.raises(assign.AssignConflict) as error:
+        run_assign(course)
+    assert error.value.files == [edited]
+    message = str(error.value)
+    assert str(edited) in message and "edited since it was generated" in message
+    assert "course start rotations" in message and "--force" in message
+    assert edited.read_bytes() == before
+    assert (course / "exercises" / "basics.ipynb").read_bytes() == basics_before, "writes nothing"
+
+    run_assign(course, force=True)
+    assert edited.read_bytes() != before
+    assert assign.stale_files(course / "solutions", course / "exercises") == []
+
+
+def test_an_exercise_that_was_not_generated_is_not_overwritten(course):
+    exercises = course / "exercises"
+    exercises.mkdir()
+    (exercises / "rotations.ipynb").write_text("an instructor's hand-made notebook")
+    with pytest.raises(assign.AssignConflict, match="not generated"):
+        run_assign(course)
+    assert (exercises / "rotations.ipynb").read_text() == "an instructor's hand-made notebook"
+    assert not (exercises / "basics.ipynb").exists()
+
+
+def test_an_identical_exercise_without_manifest_is_accepted(course):
+    run_assign(course)
+    (course / "exercises" / assign.MANIFEST).unlink()
+    done = run_assign(course)
+    assert len(done["unchanged"]) == 2
+    assert (course / "exercises" / assign.MANIFEST).exists()
+
+
+def test_check_names_stale_missing_and_orphaned_exercises(course):
+    solutions, exercises = course / "solutions", course / "exercises"
+    assert assign.stale_files(solutions, exercises) == [
+        exercises / "basics.ipynb",
+        exercises / "rotations.ipynb",
+    ]
+    run_assign(course)
+    assert assign.stale_files(solutions, exercises) == []
+    nbformat.write(solution_notebook(SOLVED + "\n# changed"), solutions / "rotations.ipynb")
+    assert assign.stale_files(solutions, exercises) == [exercises / "rotations.ipynb"]
+    run_assign(course)
+    (solutions / "basics.ipynb").unlink()
+    assert assign.stale_files(solutions, exercises) == [exercises / "basics.ipynb"]
+    done = run_assign(course)
+    assert done["removed"] == [exercises / "basics.ipynb"]
+    assert not (exercises / "basics.ipynb").exists()
+    assert assign.stale_files(solutions, exercises) == []
+
+
+def test_an_edited_orphan_is_not_removed(course):
+    run_assign(course)
+    orphan = course / "exercises" / "basics.ipynb"
+    orphan.write_text(orphan.read_text() + " ")
+    (course / "solutions" / "basics.ipynb").unlink()
+    with pytest.raises(assign.AssignConflict, match="its solution is gone"):
+        run_assign(course)
+    assert orphan.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("x = 1\n### END SOLUTION", "line 2: ### END SOLUTION without a ### BEGIN SOLUTION"),
+        ("### BEGIN SOLUTION\nx = 1", "line 1: ### BEGIN SOLUTION is never closed"),
+        (
+            "### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n### END SOLUTION\n### END SOLUTION",
+            "line 2: ### BEGIN SOLUTION inside the region opened on line 1",
+        ),
+    ],
+)
+def test_unbalanced_markers_name_the_file_and_cell_and_nothing_is_written(course, source, problem):
+    path = course / "solutions" / "rotations.ipynb"
+    nb = solution_notebook()
+    nb.cells[2].source = source
+    nbformat.write(nb, path)
+    with pytest.raises(assign.AssignError) as error:
+        run_assign(course)
+    message = str(error.value)
+    assert str(path) in message and f"cell 2 (id {nb.cells[2].id})" in message
+    assert problem in message
+    assert not (course / "exercises").exists()
+
+
+def test_markers_written_loosely_are_still_stripped():
+    source, stubbed = assign.strip_source(
+        "def f():\n    ## BEGIN SOLUTION  \n    return 42\n    #END SOLUTION"
+    )
+    assert stubbed and "42" not in source
+
+
+def test_markers_outside_code_cells_are_an_error(course):
+    nb = solution_notebook()
+    nb.cells[0].source = "### BEGIN SOLUTION\nThe answer is 42.\n### END SOLUTION"
+    nbformat.write(nb, course / "solutions" / "rotations.ipynb")
+    with pytest.raises(assign.AssignError, match="cell 0.*only allowed in code cells"):
+        run_assign(course)
+
+
+def test_start_copies_an_exercise_and_never_overwrites_the_copy(course):
+    run_assign(course)
+    exercises, work = course / "exercises", course / "work"
+    copy = assign.start("rotations", exercises, work)
+    assert copy == work / "rotations.ipynb"
+    assert copy.read_bytes() == (exercises / "rotations.ipynb").read_bytes()
+    copy.write_text("my work")
+    with pytest.raises(FileExistsError, match="--dir"):
+        assign.start("rotations.ipynb", exercises, work)
+    assert copy.read_text() == "my work"
+    with pytest.raises(LookupError, match="available: basics, rotations"):
+        assign.start("quaternions", exercises, work)
+    with pytest.raises(LookupError):
+        assign.start("../solutions/rotations", exercises, work)
+
+
+def test_an_empty_solutions_folder_is_an_error_not_a_mass_removal(course):
+    run_assign(course)
+    empty = course / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no solution notebooks"):
+        assign.assign(empty, course / "exercises")
+    assert (course / "exercises" / "rotations.ipynb").exists()
