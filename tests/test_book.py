@@ -20,17 +20,22 @@ def _toc_files() -> list[str]:
     return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
 
 
+def _build(book: Path, out: Path) -> subprocess.CompletedProcess:
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run(
+        [str(jupyter_book), "build", str(book), "--path-output", str(out), "--warningiserror"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=book,
+    )
+
+
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory) -> Path:
     """Builds into a temporary folder; the execution cache in _build/ is shared with `make book`."""
     out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--warningiserror"],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    result = _build(ROOT, out)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return out / "_build" / "html"
 
@@ -57,3 +62,36 @@ def test_chapters_are_executed_with_their_plots_embedded(built_book):
         for src in images:
             assert (built_book / Path(entry).parent / src).resolve().exists(), src
         assert "colab.research.google.com" in html, f"{entry} has no Colab launch button"
+
+
+@pytest.mark.slow
+def test_a_repeat_build_takes_every_chapter_from_the_execution_cache(built_book, tmp_path):
+    result = _build(ROOT, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    chapters = [e for e in _toc_files() if Path(e).name[:2].isdigit()]
+    for entry in chapters:
+        assert f"{entry}.ipynb: Using cached notebook" in result.stdout, entry
+    assert "Executing notebook" not in result.stdout
+
+
+@pytest.mark.slow
+def test_a_chapter_that_raises_fails_the_build(tmp_path):
+    import shutil
+
+    import nbformat
+
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: broken\n")
+    (book / "index.md").write_text("# Index\n")
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Broken"), nbformat.v4.new_code_cell("1 / 0")]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, book / "broken.ipynb")
+    config = (book / "_config.yml").read_text().replace("course_book: book/_ext", "")
+    (book / "_config.yml").write_text(config.replace("  local_extensions:\n", ""))
+    result = _build(book, tmp_path / "out")
+    assert result.returncode != 0
+    assert "ZeroDivisionError" in result.stdout + result.stderr
