@@ -1,7 +1,8 @@
 """The published book in a real browser: headless Chromium opens every page of the built book.
 
 Run after `make book` (`make check-pages`). Each page must show its title, every image on it must
-have loaded, and no error output may be visible. Screenshots go to _build/screenshots/.
+have loaded, its formulas must be typeset, and no error output may be visible. Screenshots go to
+_build/screenshots/.
 """
 
 import functools
@@ -89,6 +90,9 @@ def test_page_shows_its_title_and_figures_without_errors(entry, site, browser):
     assert not broken, f"{entry}: images that did not load: {broken}"
     if Path(entry).name[:2].isdigit():
         assert images, f"{entry}: a chapter page with no figure"
+
+    if page.locator("main .math").count():  # formulas are typeset by the book's own MathJax
+        page.wait_for_function("document.querySelectorAll('main mjx-container').length > 0")
 
     assert page.locator(".output.stderr, .output.traceback, .output_error").count() == 0
     text = page.locator("main").inner_text()
