@@ -1,0 +1,117 @@
+"""How fast is course_lib's conv2d? Ratios against SciPy, TensorFlow and the naive loops.
+
+Run: ``python benchmarks/bench_conv.py [--size 512] [--repeats 15]``. Prints a Markdown table.
+
+Every contender computes the same valid cross-correlation of one float64 ``size x size``
+image with a 3x3 and a 7x7 kernel:
+
+- ``scipy.signal.correlate2d(image, kernel, "valid")``, the baseline (ratio 1);
+- ``course_lib.conv.conv2d`` (sliding-window view + einsum); goal: at most 1.5x SciPy's time;
+- ``tf.nn.conv2d`` on a ``[1, H, W, 1]`` float64 tensor made beforehand (no conversion timed);
+- ``course_lib.conv.conv2d_naive`` (Python loops over the output pixels) on a smaller image,
+  its time scaled up by the ratio of output pixels; goal: at least 100x slower than ``conv2d``.
+
+Contenders are timed alternately within each repeat (one call each, in turn), after a warm-up
+call, so that a change in machine load hits all of them alike; the table shows medians.
+This is not a test: it never fails, it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import scipy.signal
+
+from course_lib import conv  # sets TensorFlow's log level before TensorFlow is imported
+
+VECTORIZED_GOAL = 1.5  # conv2d's time / SciPy's time, at most
+NAIVE_GOAL = 100.0  # conv2d_naive's time / conv2d's time, at least
+
+
+def median_times(contenders: dict, repeats: int) -> dict[str, float]:
+    """Median seconds per call of each zero-argument callable, timed in turn."""
+    for run in contenders.values():
+        run()  # warm-up: first-call costs (imports, TensorFlow's kernel selection)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def bench_kernel(size: int, kernel_size: int, naive_size: int, repeats: int) -> dict[str, float]:
+    import tensorflow as tf
+
+    rng = np.random.default_rng(kernel_size)
+    image = rng.random((size, size))
+    kernel = rng.normal(size=(kernel_size, kernel_size))
+    image_tf = tf.constant(image[np.newaxis, :, :, np.newaxis])
+    kernel_tf = tf.constant(kernel[:, :, np.newaxis, np.newaxis])
+    small = image[:naive_size, :naive_size]
+
+    expected = scipy.signal.correlate2d(image, kernel, "valid")
+    np.testing.assert_allclose(conv.conv2d(image, kernel), expected, rtol=1e-10, atol=1e-10)
+    tf_out = tf.nn.conv2d(image_tf, kernel_tf, strides=1, padding="VALID").numpy()[0, :, :, 0]
+    np.testing.assert_allclose(tf_out, expected, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(
+        conv.conv2d_naive(small, kernel), conv.conv2d(small, kernel), rtol=1e-12, atol=1e-12
+    )
+
+    times = median_times(
+        {
+            "scipy": lambda: scipy.signal.correlate2d(image, kernel, "valid"),
+            "ours": lambda: conv.conv2d(image, kernel),
+            "tf": lambda: tf.nn.conv2d(image_tf, kernel_tf, strides=1, padding="VALID"),
+        },
+        repeats,
+    )
+    naive = median_times({"naive": lambda: conv.conv2d_naive(small, kernel)}, max(3, repeats // 5))
+    out_big = conv.output_size(size, kernel_size) ** 2
+    out_small = conv.output_size(naive_size, kernel_size) ** 2
+    times["naive"] = naive["naive"] * out_big / out_small
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512, help="image side (default 512)")
+    parser.add_argument("--naive-size", type=int, default=96, help="naive's image side")
+    parser.add_argument("--repeats", type=int, default=15, help="timed calls per contender")
+    args = parser.parse_args(argv)
+
+    print(f"Valid cross-correlation of a {args.size}x{args.size} float64 image, median of")
+    print(f"{args.repeats} alternating calls; naive timed at {args.naive_size}x{args.naive_size}")
+    print("and scaled by output pixels. Ratios are time / SciPy's time (lower is faster).\n")
+    print(
+        "| kernel | SciPy correlate2d (ms) | conv2d (ms) | conv2d / SciPy "
+        "| tf.nn.conv2d / SciPy | conv2d_naive, scaled (ms) | naive / conv2d |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    verdicts = []
+    for kernel_size in (3, 7):
+        t = bench_kernel(args.size, kernel_size, args.naive_size, args.repeats)
+        ratio, naive_ratio = t["ours"] / t["scipy"], t["naive"] / t["ours"]
+        print(
+            f"| {kernel_size}x{kernel_size} | {t['scipy'] * 1e3:.2f} | {t['ours'] * 1e3:.2f} "
+            f"| {ratio:.2f}x | {t['tf'] / t['scipy']:.2f}x | {t['naive'] * 1e3:.0f} "
+            f"| {naive_ratio:.0f}x |"
+        )
+        verdicts.append(
+            f"{kernel_size}x{kernel_size}: conv2d / SciPy {ratio:.2f}x "
+            f"({'meets' if ratio <= VECTORIZED_GOAL else 'MISSES'} <= {VECTORIZED_GOAL}x); "
+            f"naive / conv2d {naive_ratio:.0f}x "
+            f"({'meets' if naive_ratio >= NAIVE_GOAL else 'MISSES'} >= {NAIVE_GOAL:.0f}x)"
+        )
+    print()
+    for line in verdicts:
+        print(f"- {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

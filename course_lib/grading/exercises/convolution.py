@@ -1,0 +1,279 @@
+"""Exercises of the chapter "Convolution" (book/part1/03_convolution).
+
+- ``correlate2d_valid(image, kernel)``: one-channel cross-correlation, the course's 4x4 example;
+- ``output_size(n, k, stride, padding)``: the output-size formula;
+- ``conv2d_multichannel(image, kernels)``: filters with depth, ``[H, W, C_in]`` to
+  ``[H', W', C_out]``.
+
+Expected answers come from ``course_lib.conv`` on inputs drawn from the seeded generator.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from course_lib import conv
+from course_lib.grading.check import compare_values
+from course_lib.grading.exercise import Case, Exercise, register
+
+TOPIC = "convolution"
+
+COURSE_IMAGE = np.array([[2, 0, 1, 1], [0, 1, 0, 0], [0, 0, 1, 0], [0, 3, 0, 0]])
+COURSE_FILTER = np.array([[1, 0, 1], [0, 0, 0], [0, 1, 0]])
+
+
+def _float_array(value: Any) -> np.ndarray | None:
+    """The learner's result as a float array (integers become float64), None if not numeric."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
+        return None
+    if array.dtype.kind not in "biuf":
+        return None
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def _matches(have: np.ndarray | None, want: np.ndarray, case: Case) -> bool:
+    return (
+        have is not None
+        and have.shape == want.shape
+        and np.allclose(have, want, case.rtol, case.atol)
+    )
+
+
+def _asymmetric_kernel(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Small integers, drawn until flipping the kernel changes it (so a flip is detectable)."""
+    while True:
+        kernel = rng.integers(-1, 3, size=shape)
+        if not np.array_equal(kernel, kernel[::-1, ::-1]):
+            return kernel
+
+
+# --- correlate2d_valid ------------------------------------------------------------------------
+
+_CORRELATE_HINT = (
+    "For each output pixel (i, j), take the patch image[i:i + kh, j:j + kw] and sum "
+    "patch * kernel; there are H - kh + 1 rows and W - kw + 1 columns of them."
+)
+
+
+def _correlate_cases(rng: np.random.Generator) -> list[Case]:
+    pairs = [(COURSE_IMAGE, COURSE_FILTER, "the course's 4x4 image and 3x3 filter")]
+    height, width = int(rng.integers(4, 7)), int(rng.integers(5, 8))
+    image = rng.integers(0, 4, size=(height, width))
+    pairs.append((image, _asymmetric_kernel(rng, (2, 2)), f"integers, image [{height}, {width}]"))
+    height, width = int(rng.integers(8, 13)), int(rng.integers(8, 13))
+    kh, kw = int(rng.integers(2, 5)), int(rng.integers(2, 5))
+    pairs.append(
+        (
+            rng.normal(size=(height, width)).astype(np.float32),
+            rng.normal(size=(kh, kw)).astype(np.float32),
+            f"random normal, image [{height}, {width}], kernel [{kh}, {kw}]",
+        )
+    )
+    width = int(rng.integers(6, 10))
+    pairs.append(
+        (
+            rng.normal(size=(3, width)).astype(np.float32),
+            rng.normal(size=(3, 2)).astype(np.float32),
+            f"kernel as tall as the image: image [3, {width}], kernel [3, 2]",
+        )
+    )
+    return [
+        Case(
+            description=description,
+            args=(image, kernel),
+            expected=conv.conv2d(image, kernel),
+            hint=_CORRELATE_HINT,
+            rtol=1e-4,
+            atol=1e-4,
+        )
+        for image, kernel, description in pairs
+    ]
+
+
+def _compare_correlate(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None:
+        return None
+    image, kernel = (np.asarray(a, dtype=np.float64) for a in case.args)
+    (height, width), (kh, kw) = image.shape, kernel.shape
+    if have is None:
+        return message
+    if have.shape == (height + kh - 1, width + kw - 1):
+        return message + (
+            " (that is the 'full' size, with zeros around the image: keep only the windows "
+            "that fit inside it)"
+        )
+    if have.shape == image.shape and kernel.shape != (1, 1):
+        return message + " (that is the 'same' size: no padding here, the output shrinks)"
+    if have.shape == (height - kh, width - kw):
+        return message + (
+            " (one row and one column short: the last window starts at row H - kh, so loop "
+            "over range(H - kh + 1))"
+        )
+    if _matches(have, conv.convolve2d(image, kernel, "valid"), case):
+        return message + (
+            " (the kernel is flipped: that is the convolution of signal processing, "
+            "scipy.signal.convolve2d; deep learning's conv2d slides the kernel as it is)"
+        )
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.correlate2d_valid",
+        target="correlate2d_valid",
+        make_cases=_correlate_cases,
+        compare=_compare_correlate,
+        title="Slide a filter over a one-channel image (valid cross-correlation)",
+    )
+)
+
+
+# --- output_size ------------------------------------------------------------------------------
+
+
+def _output_size_cases(rng: np.random.Generator) -> list[Case]:
+    settings = [(4, 3, 1, "valid"), (10, 4, 1, "valid")]  # the course's example and Keras layer
+    for _ in range(2):  # valid, with a stride that does not divide n - k: floor matters
+        stride = int(rng.integers(2, 4))
+        k = int(rng.integers(2, 6))
+        n = k + stride * int(rng.integers(2, 6)) + int(rng.integers(1, stride))
+        settings.append((n, k, stride, "valid"))
+    for stride in (1, int(rng.integers(2, 5))):  # same; n not a multiple of the stride
+        n = stride * int(rng.integers(3, 9)) + (1 if stride > 1 else 0)
+        settings.append((n, int(rng.choice([3, 5])), stride, "same"))
+    for padding in (1, int(rng.integers(2, 4))):  # p zeros on each side
+        n, k = int(rng.integers(5, 12)), int(rng.choice([3, 5]))
+        settings.append((n, k, int(rng.integers(1, 3)), padding))
+    hints = {
+        "valid": "valid: out = floor((n - k) / stride) + 1, with // for the floor.",
+        "same": "same: out = ceil(n / stride); math.ceil, or (n + stride - 1) // stride.",
+        "int": "p zeros on each side: out = floor((n + 2 * p - k) / stride) + 1.",
+    }
+    return [
+        Case(
+            description=f"n={n}, k={k}, stride={stride}, padding={padding!r}",
+            args=(n, k, stride, padding),
+            expected=conv.output_size(n, k, stride, padding),
+            hint=hints[padding if isinstance(padding, str) else "int"],
+        )
+        for n, k, stride, padding in settings
+    ]
+
+
+def _compare_output_size(got: Any, case: Case) -> str | None:
+    want = case.expected
+    n, k, stride, padding = case.args
+    if isinstance(got, bool) or not isinstance(got, numbers.Integral):
+        text = f"expected the int {want}, got {type(got).__name__} {got!r}"
+        if isinstance(got, numbers.Real) and not isinstance(got, bool):
+            text += (
+                " (a size is a whole number: use // or math.floor / math.ceil, and return an int)"
+            )
+        return text
+    if got == want:
+        return None
+    text = f"expected {want}, got {got}"
+    if padding == "same" and got == n // stride:
+        return text + " (rounded down: 'same' rounds up, ceil(n / stride))"
+    if padding == "same" and got == n and stride > 1:
+        return text + " (the stride still shrinks a 'same' output: ceil(n / stride))"
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        if got == (n + padding - k) // stride + 1:
+            return text + " (the padding goes on both sides: n + 2 * p)"
+    if abs(got - want) == 1:
+        return text + " (off by one: count the window positions, the first one starts at 0)"
+    return text
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.output_size",
+        target="output_size",
+        make_cases=_output_size_cases,
+        compare=_compare_output_size,
+        title="The output-size formula: kernel, stride and padding",
+    )
+)
+
+
+# --- conv2d_multichannel ----------------------------------------------------------------------
+
+_MULTICHANNEL_HINT = (
+    "Each output value sums over the patch's height, width AND input channels: "
+    "out[i, j, o] = sum(image[i:i + kh, j:j + kw, :] * kernels[:, :, :, o]); one output "
+    "channel per filter o, stacked last."
+)
+
+
+def _multichannel_cases(rng: np.random.Generator) -> list[Case]:
+    shapes = [((10, 10, 3), (4, 4, 3, 4), "the course's slide: a 10x10 RGB volume, 4 filters")]
+    height, width = int(rng.integers(5, 10)), int(rng.integers(5, 10))
+    c_in, c_out = int(rng.integers(2, 5)), int(rng.integers(2, 5))
+    kh, kw = int(rng.integers(1, 4)), int(rng.integers(2, 4))
+    shapes.append(((height, width, c_in), (kh, kw, c_in, c_out), "random normal"))
+    height, width = int(rng.integers(4, 8)), int(rng.integers(4, 8))
+    shapes.append(((height, width, 2), (3, 3, 2, 1), "two channels in, one filter"))
+    cases = []
+    for image_shape, kernel_shape, description in shapes:
+        image = rng.normal(size=image_shape).astype(np.float32)
+        kernels = rng.normal(size=kernel_shape).astype(np.float32)
+        cases.append(
+            Case(
+                description=f"{description}: image {list(image_shape)}, kernels "
+                f"{list(kernel_shape)}",
+                args=(image, kernels),
+                expected=conv.conv2d(image, kernels),
+                hint=_MULTICHANNEL_HINT,
+                rtol=1e-4,
+                atol=1e-4,
+            )
+        )
+    return cases
+
+
+def _compare_multichannel(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None or have is None:
+        return message
+    image, kernels = (np.asarray(a, dtype=np.float64) for a in case.args)
+    want = np.asarray(case.expected, dtype=np.float64)
+    out_h, out_w, c_out = want.shape
+    c_in = image.shape[-1]
+    if have.shape == (out_h, out_w, c_in, c_out):
+        return message + (
+            " (the input channels were kept apart: a filter with depth also sums over them)"
+        )
+    if have.shape == (c_out, out_h, out_w):
+        return message + " (the output channels go last: [H', W', C_out])"
+    if have.shape != want.shape:
+        return message
+    if _matches(have, want / c_in, case):
+        return message + " (the channels were averaged: sum over them instead)"
+    first = conv.conv2d(image[..., :1], kernels[:, :, :1, :])
+    if _matches(have, first, case):
+        return message + " (only the first input channel counts: sum over all of them)"
+    flipped = conv.conv2d(image, kernels[::-1, ::-1])
+    if _matches(have, flipped, case):
+        return message + " (the kernels are flipped: slide them as they are, no [::-1, ::-1])"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.conv2d_multichannel",
+        target="conv2d_multichannel",
+        make_cases=_multichannel_cases,
+        compare=_compare_multichannel,
+        title="Filters with depth: an RGB volume through several filters",
+    )
+)
