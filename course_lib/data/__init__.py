@@ -2,13 +2,16 @@
 
 from course_lib.data.images import IMAGE_NAMES, load_image, to_grayscale
 from course_lib.data.mnist import DIGITS, MNIST, digits_to_mnist_images, load_mnist
+from course_lib.data.procedural import SHAPE_CLASSES, make_shapes_dataset
 
 __all__ = [
     "DIGITS",
     "IMAGE_NAMES",
     "MNIST",
+    "SHAPE_CLASSES",
     "digits_to_mnist_images",
     "load_image",
     "load_mnist",
+    "make_shapes_dataset",
     "to_grayscale",
 ]

@@ -1,0 +1,42 @@
+"""Model loaders: ImageNet models when their weights can be had, small course models offline.
+
+- :func:`load_imagenet_model`: Keras' InceptionV3 with ImageNet weights (cached or downloaded);
+  offline it raises :class:`ModelUnavailableError` at once.
+- :func:`load_model_for_visualization`: InceptionV3 when it loads, else the course's
+  ``shapes_cnn`` (announced in one line), with the layers to dream with and the input range.
+- :func:`list_course_models`, :func:`load_course_model`: models trained for the course and shipped
+  with the package (``"shapes_cnn"`` on procedural shapes, ``"digits_cnn"`` on digits), retrained
+  with ``python -m course_lib.zoo.train NAME``.
+"""
+
+from course_lib.zoo.course_models import (
+    CourseModelSpec,
+    build_course_model,
+    course_model_info,
+    course_model_spec,
+    course_test_set,
+    list_course_models,
+    load_course_model,
+    measure_course_model,
+)
+from course_lib.zoo.imagenet import (
+    ModelUnavailableError,
+    VisualizationModel,
+    load_imagenet_model,
+    load_model_for_visualization,
+)
+
+__all__ = [
+    "CourseModelSpec",
+    "ModelUnavailableError",
+    "VisualizationModel",
+    "build_course_model",
+    "course_model_info",
+    "course_model_spec",
+    "course_test_set",
+    "list_course_models",
+    "load_course_model",
+    "load_imagenet_model",
+    "load_model_for_visualization",
+    "measure_course_model",
+]
