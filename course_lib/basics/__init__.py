@@ -8,6 +8,7 @@
 The two ``train_step`` functions (linear regression, Keras models) live in their modules.
 """
 
+from course_lib.basics.cnn import build_simple_cnn
 from course_lib.basics.linear_regression import (
     TRUE_B,
     TRUE_W,
@@ -41,6 +42,7 @@ __all__ = [
     "MyModel",
     "accuracy",
     "build_functional",
+    "build_simple_cnn",
     "build_sequential",
     "default_loss",
     "describe_layers",

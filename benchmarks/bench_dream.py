@@ -1,0 +1,97 @@
+"""DeepDream step, eager vs ``tf.function``, on a small CNN (prints a Markdown table).
+
+One gradient-ascent step of ``course_lib.dream`` on a random 256x256 RGB image, whole-image and
+tiled, run eagerly (``DeepDream.eager_step``) and compiled (``DeepDream.step``, traced once with
+free height and width). Each timing is the median of ``--repeats`` calls after warm-up calls
+(which include the one-off tracing of the compiled step).
+
+Usage: python benchmarks/bench_dream.py [--size 256] [--tile-size 128] [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from course_lib import config, dream  # noqa: E402
+
+WARMUP = 3
+
+
+def small_cnn() -> keras.Model:
+    """Three 3x3 convolutions and a pooling on images of any size (random weights)."""
+    images = keras.Input(shape=(None, None, 3), name="images")
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_1")(images)
+    x = keras.layers.MaxPooling2D(2, name="pool_1")(x)
+    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_2")(x)
+    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_3")(x)
+    return keras.Model(images, x, name="small_cnn")
+
+
+def median_ms(call: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``call()`` in milliseconds, after ``WARMUP`` untimed calls."""
+    for _ in range(WARMUP):
+        call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        loss, image = call()
+        image.numpy()  # wait for the result
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256, help="image side in pixels")
+    parser.add_argument("--tile-size", type=int, default=128, help="tile side of the tiled step")
+    parser.add_argument("--repeats", type=int, default=20, help="timed calls per variant")
+    args = parser.parse_args(argv)
+
+    config.seed_everything(0)
+    model = dream.dream_model(small_cnn(), ["conv_2", "conv_3"])
+    deep_dream = dream.get_deep_dream(model, value_range=(-1.0, 1.0))
+    rng = np.random.default_rng(0)
+    image = tf.constant(rng.uniform(-1.0, 1.0, size=(args.size, args.size, 3)), tf.float32)
+    step_size = tf.constant(0.01, tf.float32)
+    tile_size = tf.constant(args.tile_size, tf.int32)
+    shift = tf.constant([17, 41], tf.int32)
+
+    variants = {
+        "whole image": (
+            lambda: deep_dream.eager_step(image, step_size),
+            lambda: deep_dream.step(image, step_size),
+        ),
+        f"tiled ({args.tile_size} px tiles)": (
+            lambda: deep_dream.eager_tiled_step(image, step_size, tile_size, shift),
+            lambda: deep_dream.tiled_step(image, step_size, tile_size, shift),
+        ),
+    }
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    print(
+        f"DeepDream step on a {args.size}x{args.size} image, small CNN (conv_2 + conv_3), "
+        f"{device}, TensorFlow {tf.__version__}; median of {args.repeats} calls\n"
+    )
+    print("| step | eager (ms) | tf.function (ms) | eager / tf.function |")
+    print("|---|---:|---:|---:|")
+    for name, (eager, compiled) in variants.items():
+        eager_ms = median_ms(eager, args.repeats)
+        compiled_ms = median_ms(compiled, args.repeats)
+        print(f"| {name} | {eager_ms:.1f} | {compiled_ms:.1f} | {eager_ms / compiled_ms:.2f}x |")
+    traces = deep_dream.step.experimental_get_tracing_count()
+    tiled_traces = deep_dream.tiled_step.experimental_get_tracing_count()
+    print(f"\ntraces: step {traces}, tiled_step {tiled_traces}")
+
+
+if __name__ == "__main__":
+    main()

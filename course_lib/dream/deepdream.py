@@ -1,0 +1,596 @@
+"""Walkthrough 5: DeepDream, gradient ascent on an image to excite chosen layers of a network.
+
+The recipe, on any Keras functional (or Sequential) model with named layers:
+
+1. :func:`dream_model` cuts the network at the chosen layers: a model returning their
+   activations.
+2. The objective :func:`dream_loss` is the mean activation of each chosen layer, summed: the
+   image is changed so that the layers "see more of what they already see".
+3. :func:`gradient_ascent_step` moves the image along the gradient of the objective (normalized
+   by its standard deviation, so that one ``step_size`` suits every layer and image) and clips it
+   to the model's input range. The step is compiled with ``tf.function`` and an input signature
+   with free height and width, so it is traced once per model, not once per image size.
+4. :func:`tiled_gradients` computes the gradient tile by tile, so that large images fit in
+   memory; the image is rolled by a random shift before tiling so that the tile seams move every
+   step and do not show.
+5. :func:`run_deep_dream_with_octaves` repeats the ascent at several scales ("octaves"), so that
+   patterns appear at several sizes.
+
+Images enter and leave the ``run_*`` functions as ``[H, W, C]`` floats in [0, 1] (as
+``course_lib.data.load_image`` returns them); the steps work in the range the model expects its
+inputs in, given by ``value_range``: ``(-1, 1)`` for InceptionV3 (``x / 127.5 - 1``), ``(0, 1)``
+for models trained on ``x / 255``. Models with other preprocessing (a per-channel mean, BGR) need
+their own conversion before and after.
+"""
+
+from __future__ import annotations
+
+import collections
+import numbers
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+#: InceptionV3's input range, the model of the course's DeepDream walkthrough.
+DEFAULT_VALUE_RANGE = (-1.0, 1.0)
+#: Added to the gradient's standard deviation before dividing by it.
+EPSILON = 1e-8
+#: How many compiled :class:`DeepDream` objects (model, value range) are kept for reuse.
+CACHE_SIZE = 8
+
+ValueRange = tuple[float, float]
+
+
+# --- argument checks --------------------------------------------------------------------------
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def _positive_float(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return float(value)
+
+
+def _value_range(value_range: object) -> ValueRange:
+    if isinstance(value_range, (str, bytes)) or not isinstance(value_range, Sequence):
+        raise ValueError(f"value_range must be a pair (low, high), got {value_range!r}")
+    if len(value_range) != 2 or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range
+    ):
+        raise ValueError(f"value_range must be a pair of numbers (low, high), got {value_range!r}")
+    low, high = float(value_range[0]), float(value_range[1])
+    if not low < high:
+        raise ValueError(f"value_range must have low < high, got {value_range!r}")
+    return low, high
+
+
+def _image(image: object, name: str = "image") -> tf.Tensor:
+    """``image`` as a float32 ``[H, W, C]`` tensor."""
+    try:
+        tensor = tf.convert_to_tensor(image, dtype_hint=tf.float32)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of numbers: {error}") from None
+    if tensor.shape.rank != 3:
+        raise ValueError(f"{name} must have shape [H, W, C], got {tensor.shape.as_list()}")
+    if not (tensor.dtype.is_floating or tensor.dtype.is_integer):
+        raise TypeError(f"{name} must hold numbers, got dtype {tensor.dtype.name}")
+    return tf.cast(tensor, tf.float32)
+
+
+def _unit_image(image: object, model: keras.Model) -> tf.Tensor:
+    """``image`` checked to be ``[H, W, C]`` in [0, 1] with the channels ``model`` expects."""
+    image = _image(image)
+    low, high = float(tf.reduce_min(image)), float(tf.reduce_max(image))
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"image must hold values in [0, 1] (e.g. from course_lib.data.load_image), "
+            f"got {low:.3g}..{high:.3g}"
+        )
+    channels = _input_channels(model)
+    if channels is not None and image.shape[-1] != channels:
+        raise ValueError(
+            f"image has {image.shape[-1]} channels but the model expects {channels} "
+            f"(its input shape is {tuple(model.inputs[0].shape)})"
+        )
+    return image
+
+
+def _input_channels(model: keras.Model) -> int | None:
+    inputs = _symbolic_inputs(model)
+    return inputs[0].shape[-1]
+
+
+def _symbolic_inputs(model: object) -> list:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise ValueError(
+            "model must be a functional or Sequential model built on keras.Input (a subclassed "
+            "model has no symbolic inputs to cut at its layers)"
+        )
+    if len(inputs) != 1 or len(inputs[0].shape) != 4:
+        raise ValueError(
+            "model must take a single batch of images [N, H, W, C], got inputs "
+            f"{[tuple(i.shape) for i in inputs]}"
+        )
+    return inputs
+
+
+# --- pre- and post-processing -----------------------------------------------------------------
+
+
+def preprocess(image: object, value_range: Sequence[float] = DEFAULT_VALUE_RANGE) -> tf.Tensor:
+    """Maps ``[..., H, W, C]`` values from [0, 1] to the model's ``value_range`` (affine).
+
+    With the default ``(-1, 1)`` this is InceptionV3's ``x / 127.5 - 1`` for ``x = 255 * image``.
+
+    Raises:
+        ValueError: if ``value_range`` is not a pair with low < high.
+    """
+    low, high = _value_range(value_range)
+    return tf.convert_to_tensor(image, tf.float32) * (high - low) + low
+
+
+def deprocess(image: object, value_range: Sequence[float] = DEFAULT_VALUE_RANGE) -> tf.Tensor:
+    """The inverse of :func:`preprocess`: values in ``value_range`` back to [0, 1], clipped.
+
+    Raises:
+        ValueError: if ``value_range`` is not a pair with low < high.
+    """
+    low, high = _value_range(value_range)
+    unit = (tf.convert_to_tensor(image, tf.float32) - low) / (high - low)
+    return tf.clip_by_value(unit, 0.0, 1.0)
+
+
+# --- the objective ----------------------------------------------------------------------------
+
+
+def dream_model(model: keras.Model, layer_names: str | Sequence[str]) -> keras.Model:
+    """A model returning the activations of the named layers of ``model`` (sharing its weights).
+
+    Args:
+        model: a functional or Sequential Keras model built on ``keras.Input``, with one image
+            input ``[N, H, W, C]``. To dream at any image size, its input should be
+            ``keras.Input(shape=(None, None, C))`` (as ``keras.applications`` models without
+            their top are).
+        layer_names: one layer name or several, e.g. ``["mixed3", "mixed5"]`` for InceptionV3.
+
+    Returns:
+        A ``keras.Model`` with the same input, returning the ``[N, h, w, channels]`` activations
+        of the named layers: a list in the order given, or one tensor for a single name.
+
+    Raises:
+        TypeError: if ``model`` is not a ``keras.Model`` or a name is not a string.
+        ValueError: if ``model`` has no symbolic input (subclassed), ``layer_names`` is empty, or
+            a name is not one of the model's layers (the message lists them).
+    """
+    inputs = _symbolic_inputs(model)
+    names = [layer_names] if isinstance(layer_names, str) else layer_names
+    if not isinstance(names, Sequence) or not names:
+        raise ValueError(f"layer_names must be a name or a non-empty list of names, got {names!r}")
+    known = [layer.name for layer in model.layers]
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"layer_names must hold strings, got {type(name).__name__}")
+        if name not in known:
+            raise ValueError(
+                f"layer_names: {name!r} is not a layer of model {model.name!r}; "
+                f"its layers are: {', '.join(known)}"
+            )
+    outputs = [model.get_layer(name).output for name in names]
+    return keras.Model(inputs=inputs[0], outputs=outputs, name=f"{model.name}_dream")
+
+
+def dream_loss(activations: tf.Tensor | Sequence[tf.Tensor]) -> tf.Tensor:
+    """The DeepDream objective: the mean of each layer's activations, summed over the layers.
+
+    Args:
+        activations: one ``[N, h, w, channels]`` tensor or a list of them (any shapes).
+
+    Returns:
+        A float32 scalar.
+
+    Raises:
+        ValueError: if ``activations`` is an empty list.
+    """
+    if isinstance(activations, (list, tuple)):
+        if not activations:
+            raise ValueError("activations must hold at least one tensor, got an empty list")
+        return tf.add_n([tf.reduce_mean(tf.cast(a, tf.float32)) for a in activations])
+    return tf.reduce_mean(tf.cast(activations, tf.float32))
+
+
+# --- gradients --------------------------------------------------------------------------------
+
+
+def dream_gradients(image: tf.Tensor, model: keras.Model) -> tuple[tf.Tensor, tf.Tensor]:
+    """The objective of a whole image and its gradient with respect to the image.
+
+    Args:
+        image: ``[H, W, C]`` in the model's input range.
+        model: a model returning the activations to maximize (see :func:`dream_model`).
+
+    Returns:
+        ``(loss, gradients)``: a float32 scalar and ``[H, W, C]`` float32.
+    """
+    image = tf.convert_to_tensor(image, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        loss = dream_loss(model(image[tf.newaxis], training=False))
+    return loss, tape.gradient(loss, image)
+
+
+def tile_bounds(size: tf.Tensor | int, tile_size: tf.Tensor | int) -> tf.Tensor:
+    """Edges of ``ceil(size / tile_size)`` nearly equal tiles covering ``0..size``.
+
+    Equal tiles (rather than full tiles and a sliver at the end) keep every tile at least half a
+    tile wide, large enough for the model's receptive field.
+
+    Returns:
+        ``[n + 1]`` int32 edges from 0 to ``size``; tile ``i`` is ``edges[i]:edges[i + 1]``.
+    """
+    size = tf.cast(size, tf.int32)
+    tile_size = tf.cast(tile_size, tf.int32)
+    count = tf.maximum((size + tile_size - 1) // tile_size, 1)
+    edges = tf.linspace(0.0, tf.cast(size, tf.float32), count + 1)
+    return tf.cast(tf.round(edges), tf.int32)
+
+
+def tiled_gradients(
+    image: tf.Tensor,
+    model: keras.Model,
+    tile_size: tf.Tensor | int,
+    shift: tf.Tensor | Sequence[int] = (0, 0),
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The objective and its gradient computed tile by tile on the image rolled by ``shift``.
+
+    The image is rolled (``tf.roll``, wrapping around) by ``shift`` pixels, cut into tiles of at
+    most ``tile_size`` x ``tile_size``, and each tile's objective is weighted by its share of the
+    image's pixels; the tiles' gradients are pasted together and rolled back. Only one tile's
+    activations are held in memory at a time. For a model whose outputs depend on single pixels
+    (1x1 receptive field) this equals :func:`dream_gradients` exactly; for others it differs near
+    the tile seams, which a fresh random ``shift`` every step moves around.
+
+    Works eagerly and inside ``tf.function`` (the tiles are visited by a ``tf.while_loop``).
+
+    Args:
+        image: ``[H, W, C]`` in the model's input range.
+        model: a model returning the activations to maximize (see :func:`dream_model`).
+        tile_size: largest tile side in pixels (an int32 scalar), >= 1.
+        shift: ``[2]`` int32 roll along height and width.
+
+    Returns:
+        ``(loss, gradients)``: a float32 scalar (the area-weighted sum of the tiles' objectives)
+        and ``[H, W, C]`` float32.
+
+    Raises:
+        TypeError, ValueError: if ``tile_size`` is a Python number that is not a positive int, or
+            ``shift`` is not ``[2]``.
+    """
+    if isinstance(tile_size, (numbers.Integral, float)):
+        tile_size = _positive_int("tile_size", tile_size)
+    image = tf.convert_to_tensor(image, tf.float32)
+    tile_size = tf.convert_to_tensor(tile_size, tf.int32)
+    shift = tf.convert_to_tensor(shift, tf.int32)
+    if shift.shape.rank is not None and shift.shape.as_list() != [2]:
+        raise ValueError(f"shift must have shape [2], got {shift.shape.as_list()}")
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    rolled = tf.roll(image, shift=shift, axis=[0, 1])
+    rows, columns = tile_bounds(height, tile_size), tile_bounds(width, tile_size)
+    across = tf.size(columns) - 1
+    count = (tf.size(rows) - 1) * across
+    pixels = tf.cast(height * width, tf.float32)
+
+    def tile_step(index, loss, gradients):
+        row, column = index // across, index % across
+        top, bottom = rows[row], rows[row + 1]
+        left, right = columns[column], columns[column + 1]
+        tile = rolled[top:bottom, left:right]
+        with tf.GradientTape() as tape:
+            tape.watch(tile)
+            share = tf.cast((bottom - top) * (right - left), tf.float32) / pixels
+            tile_loss = share * dream_loss(model(tile[tf.newaxis], training=False))
+        tile_gradients = tape.gradient(tile_loss, tile)
+        padding = [[top, height - bottom], [left, width - right], [0, 0]]
+        return index + 1, loss + tile_loss, gradients + tf.pad(tile_gradients, padding)
+
+    _, loss, gradients = tf.while_loop(
+        lambda index, loss, gradients: index < count,
+        tile_step,
+        (tf.constant(0), tf.constant(0.0), tf.zeros_like(rolled)),
+    )
+    return loss, tf.roll(gradients, shift=-shift, axis=[0, 1])
+
+
+def normalize_gradients(gradients: tf.Tensor) -> tf.Tensor:
+    """``gradients`` divided by their standard deviation (plus a small epsilon)."""
+    return gradients / (tf.math.reduce_std(gradients) + EPSILON)
+
+
+def random_shift(rng: np.random.Generator, tile_size: int) -> np.ndarray:
+    """A roll for :func:`tiled_gradients`: ``[2]`` int32 drawn uniformly in ``0..tile_size-1``."""
+    return rng.integers(0, tile_size, size=2).astype(np.int32)
+
+
+# --- the compiled steps -----------------------------------------------------------------------
+
+
+class DeepDream:
+    """Gradient-ascent steps for one model, compiled once with free image height and width.
+
+    Args:
+        model: a model returning the activations to maximize (see :func:`dream_model`).
+        value_range: ``(low, high)`` of the model's inputs; images are clipped to it.
+
+    Attributes:
+        step: ``step(image, step_size) -> (loss, image)``, a ``tf.function`` with an input
+            signature ``[None, None, C]`` float32 image and a float32 scalar step size, so that it
+            is traced once whatever the image size.
+        tiled_step: ``tiled_step(image, step_size, tile_size, shift) -> (loss, image)``, the same
+            with :func:`tiled_gradients` (``tile_size`` an int32 scalar, ``shift`` ``[2]`` int32).
+    """
+
+    def __init__(self, model: keras.Model, value_range: Sequence[float] = DEFAULT_VALUE_RANGE):
+        channels = _input_channels(model)
+        self.model = model
+        self.value_range = _value_range(value_range)
+        image = tf.TensorSpec([None, None, channels], tf.float32, name="image")
+        scalar = tf.TensorSpec([], tf.float32, name="step_size")
+        self.step = tf.function(self.eager_step, input_signature=(image, scalar))
+        self.tiled_step = tf.function(
+            self.eager_tiled_step,
+            input_signature=(
+                image,
+                scalar,
+                tf.TensorSpec([], tf.int32, name="tile_size"),
+                tf.TensorSpec([2], tf.int32, name="shift"),
+            ),
+        )
+
+    def _ascend(self, image: tf.Tensor, gradients: tf.Tensor, step_size: tf.Tensor) -> tf.Tensor:
+        low, high = self.value_range
+        image = image + normalize_gradients(gradients) * step_size
+        return tf.clip_by_value(image, low, high)
+
+    def eager_step(self, image: tf.Tensor, step_size: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """One step on the whole image, uncompiled (see :attr:`step`)."""
+        loss, gradients = dream_gradients(image, self.model)
+        return loss, self._ascend(image, gradients, step_size)
+
+    def eager_tiled_step(
+        self, image: tf.Tensor, step_size: tf.Tensor, tile_size: tf.Tensor, shift: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """One step with tiled gradients, uncompiled (see :attr:`tiled_step`)."""
+        loss, gradients = tiled_gradients(image, self.model, tile_size, shift)
+        return loss, self._ascend(image, gradients, step_size)
+
+
+_CACHE: collections.OrderedDict[tuple[int, ValueRange], DeepDream] = collections.OrderedDict()
+
+
+def get_deep_dream(
+    model: keras.Model, value_range: Sequence[float] = DEFAULT_VALUE_RANGE
+) -> DeepDream:
+    """The :class:`DeepDream` of ``model`` and ``value_range``, reused across calls.
+
+    The last ``CACHE_SIZE`` are kept (each holds its model), so repeated steps on the same model
+    never retrace.
+
+    Raises:
+        TypeError, ValueError: if ``model`` is not a model on one image input, or ``value_range``
+            is not a pair with low < high.
+    """
+    key = (id(model), _value_range(value_range))
+    if key in _CACHE and _CACHE[key].model is model:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    dream = DeepDream(model, value_range)
+    _CACHE[key] = dream
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return dream
+
+
+def gradient_ascent_step(
+    image: object,
+    model: keras.Model,
+    step_size: float,
+    value_range: Sequence[float] = DEFAULT_VALUE_RANGE,
+    compiled: bool = True,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """One DeepDream step on the whole image: ``image + step_size * g / std(g)``, clipped.
+
+    Args:
+        image: ``[H, W, C]`` in the model's input range ``value_range``.
+        model: a model returning the activations to maximize (see :func:`dream_model`).
+        step_size: > 0, in units of the input range per normalized gradient.
+        value_range: ``(low, high)`` of the model's inputs; the result is clipped to it.
+        compiled: use the ``tf.function`` (traced once per model); ``False`` runs eagerly.
+
+    Returns:
+        ``(loss, image)``: the objective before the step (a float32 scalar) and the new
+        ``[H, W, C]`` float32 image.
+
+    Raises:
+        TypeError, ValueError: naming the argument, if ``image`` is not ``[H, W, C]``,
+            ``step_size`` is not positive, or ``model``/``value_range`` are unusable.
+    """
+    image = _image(image)
+    step_size = _positive_float("step_size", step_size)
+    dream = get_deep_dream(model, value_range)
+    step = dream.step if compiled else dream.eager_step
+    return step(image, tf.constant(step_size, tf.float32))
+
+
+# --- the loops --------------------------------------------------------------------------------
+
+
+def _ascend_steps(
+    image: tf.Tensor,
+    dream: DeepDream,
+    steps: int,
+    step_size: float,
+    tile_size: int | None,
+    rng: np.random.Generator,
+) -> tuple[tf.Tensor, list[float]]:
+    step_size_tensor = tf.constant(step_size, tf.float32)
+    trace = []
+    for _ in range(steps):
+        if tile_size is None:
+            loss, image = dream.step(image, step_size_tensor)
+        else:
+            shift = tf.constant(random_shift(rng, tile_size))
+            loss, image = dream.tiled_step(
+                image, step_size_tensor, tf.constant(tile_size, tf.int32), shift
+            )
+        trace.append(float(loss))
+    return image, trace
+
+
+def _optional_tile_size(tile_size: object) -> int | None:
+    return None if tile_size is None else _positive_int("tile_size", tile_size)
+
+
+def _seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return int(seed)
+
+
+def run_deep_dream(
+    image: object,
+    model: keras.Model,
+    steps: int = 100,
+    step_size: float = 0.01,
+    tile_size: int | None = None,
+    value_range: Sequence[float] = DEFAULT_VALUE_RANGE,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """DeepDream at one scale: ``steps`` gradient-ascent steps on the image.
+
+    Args:
+        image: ``[H, W, C]`` floats in [0, 1], e.g. ``course_lib.data.load_image("coffee")``.
+        model: a model returning the activations to maximize (see :func:`dream_model`).
+        steps: number of steps, >= 1.
+        step_size: > 0, in units of the model's input range per normalized gradient.
+        tile_size: ``None`` for the gradient of the whole image; else the largest tile side of
+            :func:`tiled_gradients`, with a fresh random roll each step.
+        value_range: ``(low, high)`` the model expects its inputs in (``(-1, 1)``: InceptionV3).
+        seed: seed of the random rolls.
+
+    Returns:
+        ``(image, trace)``: the dreamed ``[H, W, C]`` float32 image in [0, 1], and ``[steps]``
+        float32 objectives, ``trace[k]`` measured on the image before step ``k``.
+
+    Raises:
+        TypeError, ValueError: naming the argument, if ``image`` is not ``[H, W, C]`` in [0, 1]
+            with the model's channels, or a count or size is not positive.
+    """
+    image = _unit_image(image, model)
+    steps = _positive_int("steps", steps)
+    step_size = _positive_float("step_size", step_size)
+    tile_size = _optional_tile_size(tile_size)
+    dream = get_deep_dream(model, value_range)
+    rng = np.random.default_rng(_seed(seed))
+    dreamed, trace = _ascend_steps(
+        preprocess(image, dream.value_range), dream, steps, step_size, tile_size, rng
+    )
+    return deprocess(dreamed, dream.value_range).numpy(), np.asarray(trace, np.float32)
+
+
+def octave_sizes(
+    shape: Sequence[int], octave_scale: float, octaves: Sequence[int]
+) -> list[tuple[int, int]]:
+    """``(height, width)`` of each octave: the image's size times ``octave_scale ** octave``.
+
+    Raises:
+        ValueError: if an octave would be smaller than one pixel.
+    """
+    sizes = []
+    for octave in octaves:
+        factor = octave_scale**octave
+        size = (int(round(shape[0] * factor)), int(round(shape[1] * factor)))
+        if min(size) < 1:
+            raise ValueError(f"octaves: octave {octave} shrinks the image to {size}")
+        sizes.append(size)
+    return sizes
+
+
+def run_deep_dream_with_octaves(
+    image: object,
+    model: keras.Model,
+    octave_scale: float = 1.3,
+    octaves: Sequence[int] = range(-2, 3),
+    steps_per_octave: int = 50,
+    step_size: float = 0.01,
+    tile_size: int | None = 512,
+    value_range: Sequence[float] = DEFAULT_VALUE_RANGE,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """DeepDream at several scales: the image is resized by ``octave_scale ** octave`` for each
+    octave in turn, dreamed on for ``steps_per_octave`` steps, and finally resized back.
+
+    Small octaves grow large patterns, large octaves add fine detail on top of them.
+
+    Args:
+        image: ``[H, W, C]`` floats in [0, 1].
+        model: a model returning the activations to maximize (see :func:`dream_model`).
+        octave_scale: size ratio between consecutive octaves, > 1.
+        octaves: the exponents, in order, e.g. ``range(-2, 3)`` (smaller, ..., the original,
+            ..., larger).
+        steps_per_octave: gradient-ascent steps at each octave, >= 1.
+        step_size: > 0, as in :func:`run_deep_dream`.
+        tile_size: tile side of :func:`tiled_gradients` (with a random roll), or ``None`` for
+            whole-image gradients.
+        value_range: ``(low, high)`` the model expects its inputs in.
+        seed: seed of the random rolls.
+
+    Returns:
+        ``(image, trace)``: the dreamed image at the input's size, ``[H, W, C]`` float32 in
+        [0, 1], and ``[len(octaves) * steps_per_octave]`` float32 objectives, octave after octave
+        (each measured at that octave's size).
+
+    Raises:
+        TypeError, ValueError: naming the argument, as :func:`run_deep_dream`, and if
+            ``octave_scale`` <= 1 or ``octaves`` is not a non-empty sequence of ints.
+    """
+    image = _unit_image(image, model)
+    octave_scale = _positive_float("octave_scale", octave_scale)
+    if octave_scale <= 1.0:
+        raise ValueError(f"octave_scale must be > 1, got {octave_scale}")
+    if isinstance(octaves, (str, bytes)) or not isinstance(octaves, Sequence) or not octaves:
+        raise ValueError(f"octaves must be a non-empty sequence of ints, got {octaves!r}")
+    if not all(isinstance(o, numbers.Integral) and not isinstance(o, bool) for o in octaves):
+        raise ValueError(f"octaves must hold ints, got {list(octaves)!r}")
+    steps_per_octave = _positive_int("steps_per_octave", steps_per_octave)
+    step_size = _positive_float("step_size", step_size)
+    tile_size = _optional_tile_size(tile_size)
+    dream = get_deep_dream(model, value_range)
+    rng = np.random.default_rng(_seed(seed))
+
+    base_size = tuple(image.shape[:2])
+    dreamed = preprocess(image, dream.value_range)
+    trace: list[float] = []
+    for size in octave_sizes(base_size, octave_scale, octaves):
+        dreamed = tf.image.resize(dreamed, size)
+        dreamed, octave_trace = _ascend_steps(
+            dreamed, dream, steps_per_octave, step_size, tile_size, rng
+        )
+        trace.extend(octave_trace)
+    dreamed = tf.image.resize(dreamed, base_size)
+    return deprocess(dreamed, dream.value_range).numpy(), np.asarray(trace, np.float32)

@@ -1,0 +1,313 @@
+"""Exercises of the chapter "A simple CNN" (book/part1/04_cnn).
+
+- ``add_channel_axis_and_scale(images)``: uint8 ``[N, 28, 28]`` -> float32 ``[N, 28, 28, 1]``;
+- ``count_conv_params(kernel_size, in_channels, filters)``: parameters of a Conv2D layer;
+- ``conv_output_shape(input_shape, layers)``: shape after 'valid' convolutions and poolings;
+- ``build_cnn(num_classes)``: the course's simple CNN.
+
+Expected answers come from ``course_lib.basics.cnn`` on inputs drawn from the seeded generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from course_lib.basics import cnn
+from course_lib.grading.check import compare_values
+from course_lib.grading.exercise import Case, Exercise, register
+
+TOPIC = "cnn"
+
+
+# --- add_channel_axis_and_scale ---------------------------------------------------------------
+
+
+def _prepare_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for count in (1, int(rng.integers(3, 9))):
+        images = rng.integers(0, 256, size=(count, 28, 28)).astype(np.uint8)
+        cases.append(
+            Case(
+                description=f"{count} uint8 image(s) [{count}, 28, 28]",
+                args=(images,),
+                expected=cnn.add_channel_axis_and_scale(images),
+                hint=(
+                    "images.astype(np.float32) / 255.0 scales to [0, 1]; then "
+                    "[..., np.newaxis] (or tf.newaxis) adds the channel axis last."
+                ),
+            )
+        )
+    return cases
+
+
+def _compare_prepare(got: Any, case: Case) -> str | None:
+    want = case.expected
+    value = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
+    count = want.shape[0]
+    if value.shape == (count, 1, 28, 28):
+        return (
+            f"expected shape {want.shape}, got {value.shape}: the channel axis goes last, "
+            "as Keras's Conv2D expects [N, height, width, channels]"
+        )
+    if value.shape == (count, 28, 28):
+        return f"expected shape {want.shape}, got {value.shape}: add the channel axis"
+    if value.shape == want.shape and value.dtype.kind == "f" and value.dtype != np.float32:
+        return f"expected dtype float32, got {value.dtype}: Keras layers compute in float32"
+    message = compare_values(value, want, case.rtol, case.atol)
+    if message and value.shape == want.shape and np.allclose(value, 255.0 * want, atol=1e-3):
+        return message + " (the values are not scaled: divide by 255)"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.add_channel_axis_and_scale",
+        target="add_channel_axis_and_scale",
+        make_cases=_prepare_cases,
+        compare=_compare_prepare,
+        title="MNIST images as a CNN's input",
+    )
+)
+
+
+# --- count_conv_params ------------------------------------------------------------------------
+
+
+def _count_cases(rng: np.random.Generator) -> list[Case]:
+    specs = [(3, 1, 32), (3, 32, 64)]
+    for _ in range(2):
+        specs.append(
+            (int(rng.choice([1, 3, 5, 7])), int(rng.integers(2, 65)), int(rng.integers(1, 129)))
+        )
+    return [
+        Case(
+            description=f"kernel_size={k}, in_channels={c}, filters={f}",
+            args=(k, c, f),
+            expected=cnn.count_conv_params(k, c, f),
+            hint=(
+                "Each filter is a kernel_size x kernel_size x in_channels block of weights "
+                "plus one bias."
+            ),
+        )
+        for k, c, f in specs
+    ]
+
+
+def _compare_count(got: Any, case: Case) -> str | None:
+    kernel_size, in_channels, filters = case.args
+    want = case.expected
+    try:
+        value = int(got)
+    except (TypeError, ValueError):
+        return f"expected the integer {want}, got {got!r}"
+    if value != got:
+        return f"expected the integer {want}, got {got!r}"
+    if value == want:
+        return None
+    message = f"expected {want}, got {value}"
+    if value == want - filters:
+        return message + ": the biases are missing (one per filter)"
+    if value == kernel_size * kernel_size * filters + filters:
+        return message + ": each kernel spans all in_channels of its input"
+    if value == kernel_size * in_channels * filters + filters:
+        return message + ": a kernel is kernel_size x kernel_size, not kernel_size wide"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.count_conv_params",
+        target="count_conv_params",
+        make_cases=_count_cases,
+        compare=_compare_count,
+        title="Parameters of a convolution layer",
+    )
+)
+
+
+# --- conv_output_shape ------------------------------------------------------------------------
+
+
+def _random_stack(rng: np.random.Generator) -> list[tuple]:
+    layers: list[tuple] = []
+    for index in range(int(rng.integers(2, 5))):
+        if index and rng.random() < 0.5:
+            layers.append(("pool", int(rng.choice([2, 3]))))
+        kernel_sizes = [1, 3, 5] if index else [3, 5]  # the first convolution always shrinks
+        layers.append(("conv", int(rng.choice([8, 16, 32, 48])), int(rng.choice(kernel_sizes))))
+    return layers
+
+
+def _shape_cases(rng: np.random.Generator) -> list[Case]:
+    stacks = [((28, 28, 1), cnn.layer_specs())]
+    while len(stacks) < 4:
+        shape = (int(rng.integers(24, 65)), int(rng.integers(24, 65)), int(rng.choice([1, 3])))
+        layers = _random_stack(rng)
+        try:
+            cnn.conv_output_shape(shape, layers)
+        except ValueError:
+            continue
+        stacks.append((shape, layers))
+    return [
+        Case(
+            description=f"input_shape={shape}, layers={layers}",
+            args=(shape, layers),
+            expected=cnn.conv_output_shape(shape, layers),
+            hint=(
+                "A 'valid' k x k convolution shrinks each side by k - 1 and its output depth is "
+                "its number of filters; a p x p pooling divides each side by p, rounding down "
+                "(//), and keeps the depth."
+            ),
+        )
+        for shape, layers in stacks
+    ]
+
+
+def _shape_without(layers: list[tuple], shape: tuple, mistake: str) -> tuple | None:
+    height, width, channels = shape
+    for layer in layers:
+        if layer[0] == "conv":
+            kernel = layer[2]
+            if mistake != "same":
+                height, width = height - kernel + 1, width - kernel + 1
+            if mistake == "shrink_by_kernel":
+                height, width = height - 1, width - 1
+            if mistake != "depth":
+                channels = layer[1]
+        else:
+            size = layer[1]
+            if mistake == "ceil":
+                height, width = -(-height // size), -(-width // size)
+            else:
+                height, width = height // size, width // size
+    return height, width, channels
+
+
+def _compare_shape(got: Any, case: Case) -> str | None:
+    want = case.expected
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return f"expected a tuple (height, width, channels) like {want}, got {got!r}"
+    try:
+        value = tuple(int(n) for n in got)
+    except (TypeError, ValueError):
+        return f"expected three integers like {want}, got {got!r}"
+    if value == tuple(want):
+        return None
+    message = f"expected {tuple(want)}, got {value}"
+    shape, layers = case.args
+    explanations = {
+        "same": "a 'valid' convolution (no padding) shrinks each side by kernel_size - 1",
+        "depth": "a convolution's output depth is its number of filters",
+        "ceil": "pooling rounds down (//), as Keras's MaxPooling2D does by default",
+        "shrink_by_kernel": "a k x k convolution shrinks each side by k - 1, not by k",
+    }
+    for mistake, explanation in explanations.items():
+        if value == _shape_without(layers, shape, mistake):
+            return f"{message}: {explanation}"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.conv_output_shape",
+        target="conv_output_shape",
+        make_cases=_shape_cases,
+        compare=_compare_shape,
+        title="The shape after convolutions and poolings",
+    )
+)
+
+
+# --- build_cnn --------------------------------------------------------------------------------
+
+
+def _describe_model(model: Any, images: np.ndarray) -> dict[str, Any]:
+    """What the checks compare: type, built state, layer list, parameters, output."""
+    if not isinstance(model, keras.Model):
+        return {"type": type(model).__name__}
+    built = bool(model.built)
+    outputs = np.asarray(model(images, training=False))
+    return {
+        "type": "Model",
+        "built": built,
+        "layers": cnn.describe_layers(model),
+        "params": int(model.count_params()),
+        "output_shape": outputs.shape,
+        "row_sums": outputs.sum(axis=-1) if outputs.ndim == 2 else None,
+    }
+
+
+_BUILD_HINT = (
+    "keras.Sequential([keras.Input(shape=(28, 28, 1)), Conv2D(32, (3, 3), activation='relu'), "
+    "MaxPooling2D((2, 2)), Conv2D(64, (3, 3), activation='relu'), MaxPooling2D((2, 2)), "
+    "Conv2D(64, (3, 3), activation='relu'), Flatten(), Dense(64, activation='relu'), "
+    "Dense(num_classes, activation='softmax')])"
+)
+
+
+def _build_cases(rng: np.random.Generator) -> list[Case]:
+    others = rng.choice([k for k in range(2, 13) if k != 10], size=2, replace=False)
+    cases = []
+    for num_classes in (10, *(int(k) for k in others)):
+        images = rng.uniform(0.0, 1.0, size=(int(rng.integers(2, 5)), 28, 28, 1))
+        images = images.astype(np.float32)
+        reference = cnn.build_simple_cnn(num_classes)
+        cases.append(
+            Case(
+                description=f"num_classes={num_classes}, {len(images)} random [28, 28, 1] images",
+                args=(num_classes,),
+                kwargs={"images": images},
+                expected=_describe_model(reference, images),
+                hint=_BUILD_HINT,
+            )
+        )
+    return cases
+
+
+def _run_build(obj: Any, case: Case) -> dict[str, Any]:
+    return _describe_model(obj(*case.args), case.kwargs["images"])
+
+
+def _compare_build(got: dict[str, Any], case: Case) -> str | None:
+    want = case.expected
+    if got["type"] != "Model":
+        return f"expected a keras.Model, got {got['type']}"
+    if not got["built"]:
+        return (
+            "the model is not built when returned: start it with keras.Input(shape=(28, 28, 1)) "
+            "so that Keras builds and checks it at once"
+        )
+    if got["output_shape"] != want["output_shape"]:
+        return (
+            f"output shape: expected {want['output_shape']}, got {got['output_shape']} "
+            "(flatten the last feature maps and end with num_classes units)"
+        )
+    if got["row_sums"] is None or not np.allclose(got["row_sums"], 1.0, atol=1e-4):
+        return "the output rows do not sum to 1: the last layer needs activation='softmax'"
+    if got["layers"] != want["layers"]:
+        pairs = zip(got["layers"], want["layers"], strict=False)
+        for index, (have, expected) in enumerate(pairs, start=1):
+            if have != expected:
+                return f"layer {index}: expected {expected}, got {have}"
+        return (
+            f"expected {len(want['layers'])} layers {want['layers']}, "
+            f"got {len(got['layers'])}: {got['layers']}"
+        )
+    if got["params"] != want["params"]:
+        return f"expected {want['params']} parameters, got {got['params']}"
+    return None
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.build_cnn",
+        target="build_cnn",
+        make_cases=_build_cases,
+        run_case=_run_build,
+        compare=_compare_build,
+        title="The course's simple CNN",
+    )
+)

@@ -1,0 +1,130 @@
+"""Exercises of the CNN chapter: references pass, typical mistakes get specific feedback."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from course_lib import grading
+from course_lib.basics import cnn
+
+REFERENCES = {
+    "cnn.add_channel_axis_and_scale": cnn.add_channel_axis_and_scale,
+    "cnn.count_conv_params": cnn.count_conv_params,
+    "cnn.conv_output_shape": cnn.conv_output_shape,
+    "cnn.build_cnn": cnn.build_simple_cnn,
+}
+
+
+def _channels_first(images):
+    return (np.asarray(images, np.float32) / 255.0)[:, np.newaxis]
+
+
+def _no_bias(kernel_size, in_channels, filters):
+    return kernel_size * kernel_size * in_channels * filters
+
+
+def _same_padding(input_shape, layers):
+    height, width, channels = input_shape
+    for layer in layers:
+        if layer[0] == "conv":
+            channels = layer[1]
+        else:
+            height, width = height // layer[1], width // layer[1]
+    return height, width, channels
+
+
+def _no_pooling(num_classes):
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+
+
+WRONG = {
+    "cnn.add_channel_axis_and_scale": (_channels_first, "the channel axis goes last"),
+    "cnn.count_conv_params": (_no_bias, "the biases are missing"),
+    "cnn.conv_output_shape": (_same_padding, "shrinks each side by kernel_size - 1"),
+    "cnn.build_cnn": (_no_pooling, "layer 2: expected ('MaxPooling2D', (2, 2))"),
+}
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_every_cnn_exercise_is_covered():
+    ids = grading.list_exercises("cnn")
+    assert sorted(ids) == sorted(REFERENCES)
+    for exercise_id in ids:
+        assert grading.get_exercise(exercise_id).target == exercise_id.split(".")[1]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_reference_passes_every_case(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+    for seed in (0, 7):
+        result = grading.grade(exercise, REFERENCES[exercise_id], seed=seed)
+        assert result.status == "passed", result.feedback
+        assert result.score == exercise.max_score and result.cases_total >= 2
+
+
+@pytest.mark.parametrize("exercise_id", sorted(WRONG))
+def test_typical_mistake_gets_specific_feedback(exercise_id):
+    wrong, message = WRONG[exercise_id]
+    result = grading.grade(grading.get_exercise(exercise_id), wrong, seed=0)
+    assert result.status == "failed" and result.score == 0.0
+    assert message in result.feedback, result.feedback
+    assert "case 1 (" in result.feedback and "Hint:" in result.feedback
+
+
+def test_more_mistakes_are_named():
+    def grade(exercise_id, wrong):
+        return grading.grade(grading.get_exercise(exercise_id), wrong, seed=0).feedback
+
+    unscaled = grade(
+        "cnn.add_channel_axis_and_scale", lambda x: np.asarray(x, np.float32)[..., None]
+    )
+    assert "divide by 255" in unscaled
+    float64 = grade("cnn.add_channel_axis_and_scale", lambda x: (x / 255.0)[..., None])
+    assert "expected dtype float32, got float64" in float64
+    one_channel = grade("cnn.count_conv_params", lambda k, c, f: k * k * f + f)
+    assert "spans all in_channels" in one_channel
+    keeps_depth = grade("cnn.conv_output_shape", lambda s, layers: (*_depth_kept(s, layers),))
+    assert "output depth is its number of filters" in keeps_depth
+
+
+def _depth_kept(shape, layers):
+    height, width, channels = shape
+    for layer in layers:
+        if layer[0] == "conv":
+            height, width = height - layer[2] + 1, width - layer[2] + 1
+        else:
+            height, width = height // layer[1], width // layer[1]
+    return height, width, channels
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_stub_is_not_attempted(exercise_id):
+    result = grading.grade(grading.get_exercise(exercise_id), _stub, seed=0)
+    assert result.status == "not_attempted" and result.score == 0.0
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_cases_are_drawn_from_the_seed(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+
+    def descriptions(seed):
+        cases = exercise.make_cases(np.random.default_rng(seed))
+        return [(case.description, repr(case.args), repr(case.kwargs)) for case in cases]
+
+    assert descriptions(1) == descriptions(1)
+    assert descriptions(1) != descriptions(2)
