@@ -1,0 +1,345 @@
+"""Exercises of the chapter "DeepDream" (book/part1/05_deepdream).
+
+- ``dream_objective(activations)``: each layer's mean activation, summed over the layers;
+- ``normalize_gradients(gradients)``: the gradient divided by its standard deviation plus 1e-8;
+- ``octave_shape(base_shape, octave, scale=1.3)``: the integer size of an octave.
+
+Expected answers come from ``course_lib.dream`` on inputs drawn from the seeded generator.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from course_lib import dream
+from course_lib.dream.deepdream import EPSILON
+from course_lib.grading.check import compare_values
+from course_lib.grading.exercise import Case, Exercise, register
+
+TOPIC = "deepdream"
+
+#: The chapter's CPU-sized photograph, (height, width), and the course's octave scale.
+CHAPTER_SHAPE = (160, 240)
+COURSE_OCTAVE_SCALE = 1.3
+
+
+def _float_array(value: Any) -> np.ndarray | None:
+    """The learner's result as a float64 array, None if it is not numeric."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
+        return None
+    if array.dtype.kind not in "biuf":
+        return None
+    return array.astype(np.float64)
+
+
+def _close(have: np.ndarray, want: Any, case: Case) -> bool:
+    want = np.asarray(want, dtype=np.float64)
+    return have.shape == want.shape and bool(np.allclose(have, want, case.rtol, case.atol))
+
+
+# --- dream_objective --------------------------------------------------------------------------
+
+_OBJECTIVE_HINT = (
+    "Take tf.reduce_mean of each layer's activations (one number per layer), then add the "
+    "numbers: tf.add_n([tf.reduce_mean(a) for a in activations])."
+)
+
+
+def _layer(rng: np.random.Generator, height: int, width: int, channels: int, relu: bool):
+    values = rng.normal(0.2, 1.0, size=(1, height, width, channels)).astype(np.float32)
+    return tf.constant(np.maximum(values, 0.0) if relu else values)
+
+
+def _objective_cases(rng: np.random.Generator) -> list[Case]:
+    layer_sets = []
+    size = (int(rng.integers(3, 7)), int(rng.integers(3, 7)), int(rng.integers(2, 6)))
+    layer_sets.append(([_layer(rng, *size, relu=True)], "one layer"))
+    first = (int(rng.integers(6, 10)), int(rng.integers(6, 10)), int(rng.integers(3, 6)))
+    second = (first[0] // 2, first[1] // 2, int(rng.integers(6, 10)))
+    layer_sets.append(
+        (
+            [_layer(rng, *first, relu=True), _layer(rng, *second, relu=True)],
+            "two layers of different sizes, as mixed3 and mixed5",
+        )
+    )
+    shapes = [(int(rng.integers(2, 8)), int(rng.integers(2, 8)), int(rng.integers(1, 6)))]
+    shapes += [(shapes[0][0] + 1, shapes[0][1] + 2, int(rng.integers(1, 6)))]
+    shapes += [(int(rng.integers(2, 5)), int(rng.integers(2, 5)), int(rng.integers(6, 9)))]
+    layer_sets.append(
+        ([_layer(rng, *s, relu=False) for s in shapes], "three layers, some values negative")
+    )
+    return [
+        Case(
+            description=f"{description}: " + ", ".join(str(a.shape.as_list()) for a in activations),
+            args=(activations,),
+            expected=dream.dream_loss(activations).numpy(),
+            hint=_OBJECTIVE_HINT,
+            rtol=1e-4,
+            atol=1e-5,
+        )
+        for activations, description in layer_sets
+    ]
+
+
+def _compare_objective(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None or have is None:
+        return message
+    layers = [a.numpy().astype(np.float64) for a in case.args[0]]
+    if have.shape == (len(layers),) and _close(have, [layer.mean() for layer in layers], case):
+        return message + " (these are the layers' means: add them into one number)"
+    if have.shape != ():
+        return message + " (the objective is a single number, a scalar)"
+    if len(layers) > 1 and _close(have, np.mean([layer.mean() for layer in layers]), case):
+        return message + " (the layers' means were averaged: the objective adds them)"
+    if _close(have, sum(layer.sum() for layer in layers), case):
+        return message + " (the activations were summed: take each layer's mean)"
+    pooled = np.concatenate([layer.ravel() for layer in layers]).mean()
+    if len(layers) > 1 and _close(have, pooled, case):
+        return message + (
+            " (one mean over all the layers' values together weighs a layer by its size: "
+            "take each layer's mean, then add them)"
+        )
+    if len(layers) > 1 and _close(have, layers[0].mean(), case):
+        return message + (
+            " (only the first layer counts: add every layer's mean (a `return` inside the loop?))"
+        )
+    if len(layers) > 1 and _close(have, layers[-1].mean(), case):
+        return message + " (only the last layer counts: add every layer's mean)"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.dream_objective",
+        target="dream_objective",
+        make_cases=_objective_cases,
+        compare=_compare_objective,
+        title="The DeepDream objective: each layer's mean activation, summed",
+    )
+)
+
+
+# --- normalize_gradients ----------------------------------------------------------------------
+
+_NORMALIZE_HINT = (
+    "Divide by the standard deviation of all the values, plus a small constant: "
+    "gradients / (tf.math.reduce_std(gradients) + 1e-8)."
+)
+
+
+def _normalize_cases(rng: np.random.Generator) -> list[Case]:
+    settings = []
+    shape = (int(rng.integers(4, 9)), int(rng.integers(4, 9)), 3)
+    settings.append((rng.normal(0.0, 3e-3, size=shape), "a photograph's gradient"))
+    shape = (int(rng.integers(3, 7)), int(rng.integers(3, 7)), 3)
+    offset = rng.uniform(1e-3, 2e-3, size=shape)
+    settings.append((offset * rng.choice([-1.0, 1.0], size=shape) + 1e-3, "values mostly > 0"))
+    shape = (int(rng.integers(4, 8)), int(rng.integers(4, 8)), 3)
+    channel_scales = np.array([1.0, 5.0, 20.0])[rng.permutation(3)]
+    settings.append(
+        (rng.normal(0.0, 1e-4, size=shape) * channel_scales, "channels of different sizes")
+    )
+    settings.append((np.zeros((int(rng.integers(2, 5)), 5, 3)), "all zero (a flat objective)"))
+    shape = (int(rng.integers(3, 6)), int(rng.integers(3, 6)), 3)
+    settings.append((rng.normal(0.0, 3e-8, size=shape), "tiny values, where the 1e-8 matters"))
+    cases = []
+    for values, description in settings:
+        gradients = tf.constant(values.astype(np.float32))
+        cases.append(
+            Case(
+                description=f"{description}, shape {gradients.shape.as_list()}",
+                args=(gradients,),
+                expected=dream.normalize_gradients(gradients).numpy(),
+                hint=_NORMALIZE_HINT,
+                rtol=1e-4,
+                atol=1e-5,
+            )
+        )
+    return cases
+
+
+def _compare_normalize(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None or have is None:
+        return message
+    g = case.args[0].numpy().astype(np.float64)
+    if have.shape == g.shape and not np.all(np.isfinite(have)):
+        return message + (
+            " (NaN or infinity: the standard deviation of an all-zero gradient is 0; "
+            "add 1e-8 to it before dividing)"
+        )
+    eps = EPSILON
+    std = g.std()
+    candidates = [
+        (
+            g / (np.sqrt(np.sum(g**2)) + eps),
+            "divided by the norm: divide by the standard deviation",
+        ),
+        (
+            g / (np.abs(g).mean() + eps),
+            "divided by the mean |gradient|: use the standard deviation",
+        ),
+        (
+            g / (np.abs(g).max() + eps),
+            "divided by the largest |gradient|: use the standard deviation",
+        ),
+        (
+            g / (g.var() + eps),
+            "divided by the variance: take its square root, the standard deviation",
+        ),
+        ((g - g.mean()) / (std + eps), "the mean was subtracted: only divide, do not centre"),
+        (
+            g / (g.std(axis=(0, 1), keepdims=True) + eps),
+            "one standard deviation per channel: use a single one over all the values",
+        ),
+        (g * (std + eps), "multiplied by the standard deviation: divide by it"),
+        (g / std if std > 0 else g, "the 1e-8 is missing: add it to the standard deviation"),
+        (g / np.sqrt(g.var() + eps), "the 1e-8 goes outside the square root: std(g) + 1e-8"),
+    ]
+    for wrong, explanation in candidates:
+        with np.errstate(all="ignore"):
+            if _close(have, wrong, case):
+                return message + f" ({explanation})"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.normalize_gradients",
+        target="normalize_gradients",
+        make_cases=_normalize_cases,
+        compare=_compare_normalize,
+        title="Normalize the gradient by its standard deviation",
+    )
+)
+
+
+# --- octave_shape -----------------------------------------------------------------------------
+
+_OCTAVE_HINT = (
+    "Multiply each side by scale ** octave and round to the nearest whole pixel: "
+    "(int(round(height * scale**octave)), int(round(width * scale**octave)))."
+)
+
+
+def _octave_size(shape: tuple[int, int], octave: int, scale: float) -> tuple[int, int]:
+    return tuple(dream.octave_sizes(shape, scale, [octave])[0])
+
+
+def _rounds_up_somewhere(shape: tuple[int, int], octave: int, scale: float) -> bool:
+    """True when a side's exact size has a fraction in [0.55, 0.95): int() and round() differ."""
+    fractions = [(side * scale**octave) % 1.0 for side in shape]
+    return any(0.55 <= f < 0.95 for f in fractions)
+
+
+def _no_half(shape: tuple[int, int], octave: int, scale: float) -> bool:
+    """No side lands within 1e-6 of a half pixel (where rounding conventions differ)."""
+    return all(abs((side * scale**octave) % 1.0 - 0.5) > 1e-6 for side in shape)
+
+
+def _octave_cases(rng: np.random.Generator) -> list[Case]:
+    settings = [(CHAPTER_SHAPE, -2, None), (CHAPTER_SHAPE, 2, None)]
+    while True:  # an octave where int() would round down a side whose fraction is >= 0.55
+        shape = (int(rng.integers(100, 501)), int(rng.integers(100, 501)))
+        octave = int(rng.choice([-3, -1, 1, 3]))
+        if _rounds_up_somewhere(shape, octave, COURSE_OCTAVE_SCALE):
+            settings.append((shape, octave, None))
+            break
+    settings.append(((int(rng.integers(50, 300)), int(rng.integers(50, 300))), 0, None))
+    while len(settings) < 6:  # another scale, passed by keyword
+        shape = (int(rng.integers(60, 400)), int(rng.integers(60, 400)))
+        octave, scale = int(rng.choice([-2, -1, 1, 2])), float(rng.choice([1.2, 1.4, 1.5, 2.0]))
+        if _no_half(shape, octave, scale):
+            settings.append((shape, octave, scale))
+    cases = []
+    for shape, octave, scale in settings:
+        kwargs = {} if scale is None else {"scale": scale}
+        shown = f"base_shape={shape}, octave={octave}" + (
+            "" if scale is None else f", scale={scale}"
+        )
+        cases.append(
+            Case(
+                description=shown,
+                args=(shape, octave),
+                kwargs=kwargs,
+                expected=_octave_size(
+                    shape, octave, COURSE_OCTAVE_SCALE if scale is None else scale
+                ),
+                hint=_OCTAVE_HINT,
+            )
+        )
+    return cases
+
+
+def _as_sizes(value: Any) -> list | None:
+    """The learner's result as a list of Python numbers, None if it is not two of them."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return None
+    items = [v.item() if isinstance(v, np.generic) else v for v in value]
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+        return None
+    return items
+
+
+def _compare_octave(got: Any, case: Case) -> str | None:
+    want = tuple(case.expected)
+    sizes = _as_sizes(got)
+    if sizes is None:
+        return f"expected a pair (height, width) like {want}, got {got!r}"[:200]
+    text = f"expected {want}, got {tuple(sizes)}"
+    if not all(isinstance(v, numbers.Integral) for v in sizes):
+        if all(float(v).is_integer() for v in sizes) and tuple(int(v) for v in sizes) == want:
+            return text + (
+                " (the right sizes as floats: return ints, as tf.image.resize needs whole pixels)"
+            )
+        return text + " (sizes are whole pixels: return ints)"
+    sizes = tuple(int(v) for v in sizes)
+    if sizes == want:
+        return None
+    (height, width), octave = case.args
+    scale = case.kwargs.get("scale", COURSE_OCTAVE_SCALE)
+    factor = scale**octave
+    if sizes == (int(height * factor), int(width * factor)):
+        return text + (
+            " (int() rounds toward zero: round to the nearest pixel first, int(round(...)))"
+        )
+    if octave != 0 and sizes == _octave_size((height, width), -octave, scale):
+        return text + (
+            " (the octave's sign is flipped: a negative octave shrinks the image, "
+            "scale ** octave < 1)"
+        )
+    if sizes == (round(height * scale * octave), round(width * scale * octave)):
+        return text + " (scale * octave: the factor is the power scale ** octave)"
+    if sizes == want[::-1]:
+        return text + " (height first, then width, as in base_shape)"
+    if "scale" in case.kwargs and sizes == _octave_size(
+        (height, width), octave, COURSE_OCTAVE_SCALE
+    ):
+        return text + " (the scale argument was ignored: use it instead of 1.3)"
+    return text
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.octave_shape",
+        target="octave_shape",
+        make_cases=_octave_cases,
+        compare=_compare_octave,
+        title="The size of an octave",
+    )
+)
