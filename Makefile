@@ -8,7 +8,8 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export COURSE_OFFLINE ?=
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv book test unit notebooks lint format exercises check-exercises grade check-pages lock clean
+.PHONY: venv book test unit notebooks lint format exercises check-exercises grade check-pages bench \
+	bench-book lock clean
 
 venv: $(STAMP)
 
@@ -57,6 +58,14 @@ grade: $(STAMP)
 ## Opens the built pages in headless Chromium (screenshots under _build/screenshots/).
 check-pages: $(STAMP)
 	$(BIN)/python -m pytest -q tests/pages
+
+## Performance suite: every benchmarks/bench_*.py, ratios in benchmarks/results.md (ONLY=conv: one).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(if $(ONLY),--only $(ONLY))
+
+## Each chapter executed alone: wall time and peak memory against its budget, benchmarks/book_times.md.
+bench-book: $(STAMP)
+	$(BIN)/python benchmarks/bench_book.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -iv '^course' > requirements.lock.new

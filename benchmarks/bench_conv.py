@@ -1,6 +1,7 @@
 """How fast is course_lib's conv2d? Ratios against SciPy, TensorFlow and the naive loops.
 
-Run: ``python benchmarks/bench_conv.py [--size 512] [--repeats 15]``. Prints a Markdown table.
+Run: ``python benchmarks/bench_conv.py [--size 512] [--repeats 15]``. Prints a Markdown table;
+``benchmarks/run.py`` calls :func:`run` for the suite's table.
 
 Every contender computes the same valid cross-correlation of one float64 ``size x size``
 image with a 3x3 and a 7x7 kernel:
@@ -19,32 +20,22 @@ This is not a test: it never fails, it reports.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import scipy.signal
 
 from course_lib import conv  # sets TensorFlow's log level before TensorFlow is imported
+from course_lib.perf.benchmark import Comparison, time_alternately, time_callable
 
 VECTORIZED_GOAL = 1.5  # conv2d's time / SciPy's time, at most
 NAIVE_GOAL = 100.0  # conv2d_naive's time / conv2d's time, at least
+KERNEL_SIZES = (3, 7)
 
 
-def median_times(contenders: dict, repeats: int) -> dict[str, float]:
-    """Median seconds per call of each zero-argument callable, timed in turn."""
-    for run in contenders.values():
-        run()  # warm-up: first-call costs (imports, TensorFlow's kernel selection)
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
-def bench_kernel(size: int, kernel_size: int, naive_size: int, repeats: int) -> dict[str, float]:
+def bench_kernel(
+    size: int, kernel_size: int, naive_size: int, repeats: int
+) -> dict[str, Comparison]:
+    """``"ours"``, ``"tf"`` against SciPy and ``"naive"`` (scaled) against ``conv2d``."""
     import tensorflow as tf
 
     rng = np.random.default_rng(kernel_size)
@@ -62,19 +53,54 @@ def bench_kernel(size: int, kernel_size: int, naive_size: int, repeats: int) -> 
         conv.conv2d_naive(small, kernel), conv.conv2d(small, kernel), rtol=1e-12, atol=1e-12
     )
 
-    times = median_times(
+    t = time_alternately(
         {
             "scipy": lambda: scipy.signal.correlate2d(image, kernel, "valid"),
             "ours": lambda: conv.conv2d(image, kernel),
             "tf": lambda: tf.nn.conv2d(image_tf, kernel_tf, strides=1, padding="VALID"),
         },
-        repeats,
+        warmup=1,
+        repeats=repeats,
     )
-    naive = median_times({"naive": lambda: conv.conv2d_naive(small, kernel)}, max(3, repeats // 5))
+    naive = time_callable(
+        lambda: conv.conv2d_naive(small, kernel), warmup=1, repeats=max(3, repeats // 5)
+    )
     out_big = conv.output_size(size, kernel_size) ** 2
     out_small = conv.output_size(naive_size, kernel_size) ** 2
-    times["naive"] = naive["naive"] * out_big / out_small
-    return times
+    return {
+        "ours": Comparison(t["ours"], t["scipy"]),
+        "tf": Comparison(t["tf"], t["scipy"]),
+        "naive": Comparison(naive.scaled(out_big / out_small), t["ours"]),
+    }
+
+
+def measure(
+    size: int = 512, naive_size: int = 96, repeats: int = 15
+) -> dict[int, dict[str, Comparison]]:
+    """Kernel size -> :func:`bench_kernel`'s comparisons."""
+    return {k: bench_kernel(size, k, naive_size, repeats) for k in KERNEL_SIZES}
+
+
+def rows(results: dict[int, dict[str, Comparison]], naive_size: int = 96) -> list[dict]:
+    """The suite's rows (see ``benchmarks/run.py``) for :func:`measure`'s results."""
+    out = []
+    for k, c in results.items():
+        kernel = f"{k}x{k}"
+        out += [
+            c["ours"].row(f"conv2d {kernel}", "scipy correlate2d", at_most=VECTORIZED_GOAL),
+            c["tf"].row(f"tf.nn.conv2d {kernel}", "scipy correlate2d"),
+            c["naive"].row(
+                f"conv2d_naive {kernel} (scaled from {naive_size}²)",
+                "conv2d",
+                at_least=NAIVE_GOAL,
+            ),
+        ]
+    return out
+
+
+def run() -> list[dict]:
+    """The benchmark at its default sizes, as rows for ``benchmarks/run.py``."""
+    return rows(measure())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,16 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     verdicts = []
-    for kernel_size in (3, 7):
-        t = bench_kernel(args.size, kernel_size, args.naive_size, args.repeats)
-        ratio, naive_ratio = t["ours"] / t["scipy"], t["naive"] / t["ours"]
+    for k, c in measure(args.size, args.naive_size, args.repeats).items():
+        ratio, naive_ratio = c["ours"].ratio, c["naive"].ratio
         print(
-            f"| {kernel_size}x{kernel_size} | {t['scipy'] * 1e3:.2f} | {t['ours'] * 1e3:.2f} "
-            f"| {ratio:.2f}x | {t['tf'] / t['scipy']:.2f}x | {t['naive'] * 1e3:.0f} "
-            f"| {naive_ratio:.0f}x |"
+            f"| {k}x{k} | {c['ours'].reference.median_ms:.2f} | {c['ours'].candidate.median_ms:.2f}"
+            f" | {ratio:.2f}x | {c['tf'].ratio:.2f}x | {c['naive'].candidate.median_ms:.0f}"
+            f" | {naive_ratio:.0f}x |"
         )
         verdicts.append(
-            f"{kernel_size}x{kernel_size}: conv2d / SciPy {ratio:.2f}x "
+            f"{k}x{k}: conv2d / SciPy {ratio:.2f}x "
             f"({'meets' if ratio <= VECTORIZED_GOAL else 'MISSES'} <= {VECTORIZED_GOAL}x); "
             f"naive / conv2d {naive_ratio:.0f}x "
             f"({'meets' if naive_ratio >= NAIVE_GOAL else 'MISSES'} >= {NAIVE_GOAL:.0f}x)"

@@ -2,18 +2,17 @@
 
 One gradient-ascent step of ``course_lib.dream`` on a random 256x256 RGB image, whole-image and
 tiled, run eagerly (``DeepDream.eager_step``) and compiled (``DeepDream.step``, traced once with
-free height and width). Each timing is the median of ``--repeats`` calls after warm-up calls
-(which include the one-off tracing of the compiled step).
+free height and width). The two are called alternately; each timing is the median of
+``--repeats`` calls after warm-up calls (which include the one-off tracing of the compiled step).
 
-Usage: python benchmarks/bench_dream.py [--size 256] [--tile-size 128] [--repeats 20]
+Usage: python benchmarks/bench_dream.py [--size 256] [--tile-size 128] [--repeats 20];
+``benchmarks/run.py`` calls :func:`run` for the suite's table.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -24,6 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from course_lib import config, dream  # noqa: E402
+from course_lib.perf.benchmark import Comparison, compare  # noqa: E402
 
 WARMUP = 3
 
@@ -38,17 +38,59 @@ def small_cnn() -> keras.Model:
     return keras.Model(images, x, name="small_cnn")
 
 
-def median_ms(call: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``call()`` in milliseconds, after ``WARMUP`` untimed calls."""
-    for _ in range(WARMUP):
-        call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        loss, image = call()
-        image.numpy()  # wait for the result
-        times.append(time.perf_counter() - start)
-    return 1000.0 * statistics.median(times)
+def finished(step: Callable[[], tuple[tf.Tensor, tf.Tensor]]) -> Callable[[], None]:
+    """``step`` made to wait for its image (``.numpy()``), so that the timing covers the work."""
+
+    def call() -> None:
+        _, image = step()
+        image.numpy()
+
+    return call
+
+
+def measure(
+    size: int = 256, tile_size: int = 128, repeats: int = 20
+) -> tuple[dict[str, Comparison], tuple[int, int]]:
+    """Variant name -> tf.function's step (candidate) against the eager step (reference).
+
+    Also returns the compiled steps' trace counts (``step``, ``tiled_step``) after timing.
+    """
+    config.seed_everything(0)
+    model = dream.dream_model(small_cnn(), ["conv_2", "conv_3"])
+    deep_dream = dream.get_deep_dream(model, value_range=(-1.0, 1.0))
+    rng = np.random.default_rng(0)
+    image = tf.constant(rng.uniform(-1.0, 1.0, size=(size, size, 3)), tf.float32)
+    step_size = tf.constant(0.01, tf.float32)
+    tiles = tf.constant(tile_size, tf.int32)
+    shift = tf.constant([17, 41], tf.int32)
+
+    variants = {
+        "whole image": (
+            lambda: deep_dream.eager_step(image, step_size),
+            lambda: deep_dream.step(image, step_size),
+        ),
+        f"tiled ({tile_size} px tiles)": (
+            lambda: deep_dream.eager_tiled_step(image, step_size, tiles, shift),
+            lambda: deep_dream.tiled_step(image, step_size, tiles, shift),
+        ),
+    }
+    results = {
+        name: compare(finished(compiled), finished(eager), warmup=WARMUP, repeats=repeats)
+        for name, (eager, compiled) in variants.items()
+    }
+    traces = (
+        deep_dream.step.experimental_get_tracing_count(),
+        deep_dream.tiled_step.experimental_get_tracing_count(),
+    )
+    return results, traces
+
+
+def run() -> list[dict]:
+    """The benchmark at its default sizes, as rows for ``benchmarks/run.py``."""
+    return [
+        c.row(f"DeepDream step, {name}, tf.function", "eager step")
+        for name, c in measure()[0].items()
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -58,38 +100,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per variant")
     args = parser.parse_args(argv)
 
-    config.seed_everything(0)
-    model = dream.dream_model(small_cnn(), ["conv_2", "conv_3"])
-    deep_dream = dream.get_deep_dream(model, value_range=(-1.0, 1.0))
-    rng = np.random.default_rng(0)
-    image = tf.constant(rng.uniform(-1.0, 1.0, size=(args.size, args.size, 3)), tf.float32)
-    step_size = tf.constant(0.01, tf.float32)
-    tile_size = tf.constant(args.tile_size, tf.int32)
-    shift = tf.constant([17, 41], tf.int32)
-
-    variants = {
-        "whole image": (
-            lambda: deep_dream.eager_step(image, step_size),
-            lambda: deep_dream.step(image, step_size),
-        ),
-        f"tiled ({args.tile_size} px tiles)": (
-            lambda: deep_dream.eager_tiled_step(image, step_size, tile_size, shift),
-            lambda: deep_dream.tiled_step(image, step_size, tile_size, shift),
-        ),
-    }
+    results, (traces, tiled_traces) = measure(args.size, args.tile_size, args.repeats)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     print(
         f"DeepDream step on a {args.size}x{args.size} image, small CNN (conv_2 + conv_3), "
-        f"{device}, TensorFlow {tf.__version__}; median of {args.repeats} calls\n"
+        f"{device}, TensorFlow {tf.__version__}; median of {args.repeats} alternating calls\n"
     )
     print("| step | eager (ms) | tf.function (ms) | eager / tf.function |")
     print("|---|---:|---:|---:|")
-    for name, (eager, compiled) in variants.items():
-        eager_ms = median_ms(eager, args.repeats)
-        compiled_ms = median_ms(compiled, args.repeats)
-        print(f"| {name} | {eager_ms:.1f} | {compiled_ms:.1f} | {eager_ms / compiled_ms:.2f}x |")
-    traces = deep_dream.step.experimental_get_tracing_count()
-    tiled_traces = deep_dream.tiled_step.experimental_get_tracing_count()
+    for name, c in results.items():
+        eager_ms, compiled_ms = c.reference.median_ms, c.candidate.median_ms
+        print(f"| {name} | {eager_ms:.1f} | {compiled_ms:.1f} | {c.speedup:.2f}x |")
     print(f"\ntraces: step {traces}, tiled_step {tiled_traces}")
 
 
