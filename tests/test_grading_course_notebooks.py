@@ -10,7 +10,14 @@ import pytest
 from course_lib import cli, grading
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPICS = ("tensors_and_gradients", "keras_models", "convolution", "cnn", "deepdream")
+TOPICS = (
+    "tensors_and_gradients",
+    "keras_models",
+    "convolution",
+    "cnn",
+    "deepdream",
+    "speed_and_scale",
+)
 
 
 def _without_check_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
