@@ -25,7 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.basics._checks import positive_int, same_length
-from course_lib.basics.mnist_models import normalize_images
+from course_lib.basics.mnist_models import (
+    describe_layers,  # noqa: F401 - cnn.describe_layers
+    normalize_images,
+)
 from course_lib.basics.training import make_dataset
 
 #: MNIST images with their channel axis, as the convolutions expect them.
@@ -267,32 +270,6 @@ def build_simple_cnn(
     x = keras.layers.Dense(dense_units, activation="relu", name="dense_1")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs=inputs, outputs=outputs, name="simple_cnn")
-
-
-def describe_layers(model: keras.Model) -> list[tuple]:
-    """The model's layers as comparable tuples, input layers skipped.
-
-    Conv2D -> ``("Conv2D", filters, (kh, kw), activation)``; MaxPooling2D ->
-    ``("MaxPooling2D", (ph, pw))``; Dense -> ``("Dense", units, activation)``; Dropout ->
-    ``("Dropout", rate)``; any other layer -> ``(class name,)``.
-    """
-    described = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "InputLayer":
-            continue
-        if isinstance(layer, keras.layers.Conv2D):
-            activation = keras.activations.serialize(layer.activation)
-            described.append((kind, layer.filters, tuple(layer.kernel_size), activation))
-        elif isinstance(layer, keras.layers.MaxPooling2D):
-            described.append((kind, tuple(layer.pool_size)))
-        elif isinstance(layer, keras.layers.Dense):
-            described.append((kind, layer.units, keras.activations.serialize(layer.activation)))
-        elif isinstance(layer, keras.layers.Dropout):
-            described.append((kind, float(layer.rate)))
-        else:
-            described.append((kind,))
-    return described
 
 
 def feature_maps(model: keras.Model, images: np.ndarray, layer_name: str) -> np.ndarray:

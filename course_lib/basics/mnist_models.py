@@ -183,8 +183,9 @@ class MyModel(keras.Model):
 def describe_layers(model: keras.Model) -> list[tuple]:
     """The model's layers as comparable tuples, e.g. ``("Dense", 512, "relu")``.
 
-    Flatten -> ``("Flatten",)``; Dense -> ``("Dense", units, activation)``;
-    Dropout -> ``("Dropout", rate)``; any other layer -> ``(class name,)``. Input layers are
+    Conv2D -> ``("Conv2D", filters, (kh, kw), activation)``; MaxPooling2D ->
+    ``("MaxPooling2D", (ph, pw))``; Dense -> ``("Dense", units, activation)``; Dropout ->
+    ``("Dropout", rate)``; any other layer (Flatten, ...) -> ``(class name,)``. Input layers are
     skipped; a subclassed model lists its tracked layers in creation order.
     """
     described = []
@@ -192,7 +193,12 @@ def describe_layers(model: keras.Model) -> list[tuple]:
         kind = type(layer).__name__
         if kind == "InputLayer":
             continue
-        if isinstance(layer, keras.layers.Dense):
+        if isinstance(layer, keras.layers.Conv2D):
+            activation = keras.activations.serialize(layer.activation)
+            described.append((kind, layer.filters, tuple(layer.kernel_size), activation))
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            described.append((kind, tuple(layer.pool_size)))
+        elif isinstance(layer, keras.layers.Dense):
             described.append((kind, layer.units, keras.activations.serialize(layer.activation)))
         elif isinstance(layer, keras.layers.Dropout):
             described.append((kind, float(layer.rate)))

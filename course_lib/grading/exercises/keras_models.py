@@ -18,6 +18,7 @@ import numpy as np
 from course_lib.basics import mnist_models, training
 from course_lib.grading.check import compare_values
 from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.models import compare_models, describe_model
 
 TOPIC = "keras_models"
 
@@ -27,22 +28,6 @@ def _images(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 # --- build_sequential -------------------------------------------------------------------------
-
-
-def _describe_model(model: Any, images: np.ndarray) -> dict[str, Any]:
-    """What the checks compare: type, built state, layer list, parameters, output."""
-    if not isinstance(model, keras.Model):
-        return {"type": type(model).__name__}
-    built = bool(model.built)
-    outputs = np.asarray(model(images, training=False))
-    return {
-        "type": "Model",
-        "built": built,
-        "layers": mnist_models.describe_layers(model),
-        "params": int(model.count_params()),
-        "output_shape": outputs.shape,
-        "row_sums": outputs.sum(axis=-1) if outputs.ndim == 2 else None,
-    }
 
 
 def _sequential_cases(rng: np.random.Generator) -> list[Case]:
@@ -56,7 +41,7 @@ def _sequential_cases(rng: np.random.Generator) -> list[Case]:
                 description=f"num_classes={num_classes}, {len(images)} random images",
                 args=(num_classes,),
                 kwargs={"images": images},
-                expected=_describe_model(reference, images),
+                expected=describe_model(reference, images),
                 hint=(
                     "keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), "
                     "keras.layers.Dense(512, activation='relu'), keras.layers.Dropout(0.2), "
@@ -68,37 +53,16 @@ def _sequential_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _run_sequential(obj: Any, case: Case) -> dict[str, Any]:
-    return _describe_model(obj(*case.args), case.kwargs["images"])
+    return describe_model(obj(*case.args), case.kwargs["images"])
 
 
 def _compare_sequential(got: dict[str, Any], case: Case) -> str | None:
-    want = case.expected
-    if got["type"] != "Model":
-        return f"expected a keras.Model, got {got['type']}"
-    if not got["built"]:
-        return (
-            "the model is not built when returned: start the list with keras.Input(shape=(28, 28))"
-            " so that Keras builds and checks it at once"
-        )
-    if got["output_shape"] != want["output_shape"]:
-        return (
-            f"output shape: expected {want['output_shape']}, got {got['output_shape']} "
-            "(flatten the [28, 28] images and end with num_classes units)"
-        )
-    if got["row_sums"] is None or not np.allclose(got["row_sums"], 1.0, atol=1e-4):
-        return "the output rows do not sum to 1: the last layer needs activation='softmax'"
-    if got["layers"] != want["layers"]:
-        pairs = zip(got["layers"], want["layers"], strict=False)
-        for index, (have, expected) in enumerate(pairs, start=1):
-            if have != expected:
-                return f"layer {index}: expected {expected}, got {have}"
-        return (
-            f"expected {len(want['layers'])} layers {want['layers']}, "
-            f"got {len(got['layers'])}: {got['layers']}"
-        )
-    if got["params"] != want["params"]:
-        return f"expected {want['params']} parameters, got {got['params']}"
-    return None
+    return compare_models(
+        got,
+        case.expected,
+        input_hint="keras.Input(shape=(28, 28))",
+        output_hint="flatten the [28, 28] images and end with num_classes units",
+    )
 
 
 register(
