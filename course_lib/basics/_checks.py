@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
-
-def positive_int(name: str, value: object) -> int:
-    """``value`` as an int >= 1; TypeError/ValueError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
-def positive_float(name: str, value: object) -> float:
-    """``value`` as a float > 0; TypeError/ValueError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return float(value)
+from course_lib.checks import positive_float, positive_int  # noqa: F401 - re-exported
 
 
 def float_tensor(name: str, value: object, ndim: int | None = None) -> tf.Tensor:

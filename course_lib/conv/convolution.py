@@ -21,6 +21,8 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from course_lib.checks import positive_int
+
 PADDINGS = ("valid", "same")
 MODES = ("full", "same", "valid")
 
@@ -47,21 +49,13 @@ def _float_pair(image: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.n
     return image.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def _strides(stride: object) -> tuple[int, int]:
     """``stride`` (an int or a pair of ints, each >= 1) as ``(rows, columns)``."""
     if isinstance(stride, (tuple, list)):
         if len(stride) != 2:
             raise ValueError(f"stride must be an int or a pair of ints, got {stride!r}")
-        return _positive_int("stride", stride[0]), _positive_int("stride", stride[1])
-    value = _positive_int("stride", stride)
+        return positive_int("stride", stride[0]), positive_int("stride", stride[1])
+    value = positive_int("stride", stride)
     return value, value
 
 
@@ -112,9 +106,9 @@ def output_size(
         ValueError: if a size or the stride is < 1, ``padding`` is unknown, or the kernel is
             larger than the (padded) input.
     """
-    n = _positive_int("input_size", input_size)
-    k = _positive_int("kernel_size", kernel_size)
-    s = _positive_int("stride", stride)
+    n = positive_int("input_size", input_size)
+    k = positive_int("kernel_size", kernel_size)
+    s = positive_int("stride", stride)
     padding = _padding(padding)
     if padding == "same":
         return math.ceil(n / s)

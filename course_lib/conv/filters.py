@@ -15,19 +15,11 @@ All are meant for cross-correlation (``conv2d``); the symmetric ones give the sa
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from course_lib.checks import positive_float, positive_int
+
 FILTER_NAMES = ("edge_detector", "box_blur", "gaussian_blur", "sharpen", "sobel_x", "sobel_y")
-
-
-def _side(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def edge_detector() -> np.ndarray:
@@ -57,7 +49,7 @@ def box_blur(size: int = 3) -> np.ndarray:
         TypeError: if ``size`` is not an int.
         ValueError: if ``size`` < 1.
     """
-    size = _side("size", size)
+    size = positive_int("size", size)
     return np.full((size, size), 1.0 / size**2)
 
 
@@ -75,13 +67,10 @@ def gaussian_blur(size: int = 5, sigma: float = 1.0) -> np.ndarray:
         TypeError: if ``size`` is not an int or ``sigma`` not a number.
         ValueError: if ``size`` < 1 or ``sigma`` <= 0.
     """
-    size = _side("size", size)
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
-        raise TypeError(f"sigma must be a number, got {type(sigma).__name__}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
+    size = positive_int("size", size)
+    sigma = positive_float("sigma", sigma)
     x = np.arange(size) - (size - 1) / 2.0
-    profile = np.exp(-(x**2) / (2.0 * float(sigma) ** 2))
+    profile = np.exp(-(x**2) / (2.0 * sigma**2))
     kernel = np.outer(profile, profile)
     return kernel / kernel.sum()
 

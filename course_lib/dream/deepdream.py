@@ -33,6 +33,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from course_lib.checks import positive_float, positive_int
+
 #: InceptionV3's input range, the model of the course's DeepDream walkthrough.
 DEFAULT_VALUE_RANGE = (-1.0, 1.0)
 #: Added to the gradient's standard deviation before dividing by it.
@@ -44,22 +46,6 @@ ValueRange = tuple[float, float]
 
 
 # --- argument checks --------------------------------------------------------------------------
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
-def _positive_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return float(value)
 
 
 def _value_range(value_range: object) -> ValueRange:
@@ -283,7 +269,7 @@ def tiled_gradients(
             ``shift`` is not ``[2]``.
     """
     if isinstance(tile_size, (numbers.Integral, float)):
-        tile_size = _positive_int("tile_size", tile_size)
+        tile_size = positive_int("tile_size", tile_size)
     image = tf.convert_to_tensor(image, tf.float32)
     tile_size = tf.convert_to_tensor(tile_size, tf.int32)
     shift = tf.convert_to_tensor(shift, tf.int32)
@@ -431,7 +417,7 @@ def gradient_ascent_step(
             ``step_size`` is not positive, or ``model``/``value_range`` are unusable.
     """
     image = _image(image)
-    step_size = _positive_float("step_size", step_size)
+    step_size = positive_float("step_size", step_size)
     dream = get_deep_dream(model, value_range)
     step = dream.step if compiled else dream.eager_step
     return step(image, tf.constant(step_size, tf.float32))
@@ -463,7 +449,7 @@ def _ascend_steps(
 
 
 def _optional_tile_size(tile_size: object) -> int | None:
-    return None if tile_size is None else _positive_int("tile_size", tile_size)
+    return None if tile_size is None else positive_int("tile_size", tile_size)
 
 
 def _seed(seed: object) -> int:
@@ -502,8 +488,8 @@ def run_deep_dream(
             with the model's channels, or a count or size is not positive.
     """
     image = _unit_image(image, model)
-    steps = _positive_int("steps", steps)
-    step_size = _positive_float("step_size", step_size)
+    steps = positive_int("steps", steps)
+    step_size = positive_float("step_size", step_size)
     tile_size = _optional_tile_size(tile_size)
     dream = get_deep_dream(model, value_range)
     rng = np.random.default_rng(_seed(seed))
@@ -570,15 +556,15 @@ def run_deep_dream_with_octaves(
             ``octave_scale`` <= 1 or ``octaves`` is not a non-empty sequence of ints.
     """
     image = _unit_image(image, model)
-    octave_scale = _positive_float("octave_scale", octave_scale)
+    octave_scale = positive_float("octave_scale", octave_scale)
     if octave_scale <= 1.0:
         raise ValueError(f"octave_scale must be > 1, got {octave_scale}")
     if isinstance(octaves, (str, bytes)) or not isinstance(octaves, Sequence) or not octaves:
         raise ValueError(f"octaves must be a non-empty sequence of ints, got {octaves!r}")
     if not all(isinstance(o, numbers.Integral) and not isinstance(o, bool) for o in octaves):
         raise ValueError(f"octaves must hold ints, got {list(octaves)!r}")
-    steps_per_octave = _positive_int("steps_per_octave", steps_per_octave)
-    step_size = _positive_float("step_size", step_size)
+    steps_per_octave = positive_int("steps_per_octave", steps_per_octave)
+    step_size = positive_float("step_size", step_size)
     tile_size = _optional_tile_size(tile_size)
     dream = get_deep_dream(model, value_range)
     rng = np.random.default_rng(_seed(seed))
