@@ -1,16 +1,20 @@
 """Datasets: the real ones when cached or online, shipped substitutes offline (announced once)."""
 
 from course_lib.data.images import IMAGE_NAMES, load_image, to_grayscale
+from course_lib.data.meshes import MESH_NAMES, load_cube, load_mesh
 from course_lib.data.mnist import DIGITS, MNIST, digits_to_mnist_images, load_mnist
 from course_lib.data.procedural import SHAPE_CLASSES, make_shapes_dataset
 
 __all__ = [
     "DIGITS",
     "IMAGE_NAMES",
+    "MESH_NAMES",
     "MNIST",
     "SHAPE_CLASSES",
     "digits_to_mnist_images",
+    "load_cube",
     "load_image",
+    "load_mesh",
     "load_mnist",
     "make_shapes_dataset",
     "to_grayscale",

@@ -1,0 +1,1 @@
+"""Geometry: transformations and representations."""

@@ -1,0 +1,1 @@
+"""Math for graphics: vectors, spherical harmonics, interpolation."""

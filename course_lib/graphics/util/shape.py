@@ -1,0 +1,166 @@
+"""Argument checks for graphics ops: dtype, last dimensions and broadcastable batch dimensions.
+
+Every op checks its arguments once, at the top, with :func:`checked`::
+
+    point, axis, angle = shape.checked(point=(point, 3), axis=(axis, 3), angle=(angle, 1))
+
+Errors are ``ValueError`` and name the argument and the expected shape, e.g.
+``axis must have shape [A1, ..., An, 3], got (2,)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+#: The shape of the inner (non-batch) dimensions: one int, a tuple of ints, or None (any).
+Inner = int | tuple[int | None, ...] | None
+
+
+def _inner_tuple(inner: Inner) -> tuple[int | None, ...]:
+    if inner is None:
+        return ()
+    return (inner,) if isinstance(inner, int) else tuple(inner)
+
+
+def _describe(inner: tuple[int | None, ...]) -> str:
+    dims = ", ".join("?" if d is None else str(d) for d in inner)
+    return f"[A1, ..., An, {dims}]" if dims else "[A1, ..., An]"
+
+
+def _static_shape(tensor: tf.Tensor) -> tuple[int | None, ...] | None:
+    shape = tensor.shape
+    return None if shape.rank is None else tuple(shape.as_list())
+
+
+def _float_dtype(values: dict[str, Any]) -> tf.DType:
+    """The dtype of the first floating tensor or array among the arguments, else float32."""
+    for value in values.values():
+        dtype = getattr(value, "dtype", None)
+        if dtype is None:
+            continue
+        dtype = tf.as_dtype(dtype)
+        if dtype.is_floating:
+            return dtype
+    return tf.float32
+
+
+def to_float(name: str, value: Any, dtype: tf.DType = tf.float32) -> tf.Tensor:
+    """``value`` as a floating tensor; Python numbers and lists are cast to ``dtype``.
+
+    Raises:
+        ValueError: when ``value`` is a tensor or array of a non-floating dtype (integers, bools),
+            or of a floating dtype other than ``dtype``.
+    """
+    if isinstance(value, (tf.Tensor, tf.Variable, np.ndarray, np.generic)):
+        given = tf.as_dtype(value.dtype)
+        if not given.is_floating:
+            raise ValueError(
+                f"{name} must be a floating-point tensor (float32 or float64), got {given.name}"
+            )
+        if given != dtype:
+            raise ValueError(
+                f"{name} has dtype {given.name}, but the other arguments are {dtype.name}"
+            )
+        return tf.convert_to_tensor(value)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged lists and the like
+        raise ValueError(f"{name} must be a numeric tensor, got {type(value).__name__}") from error
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a numeric tensor, got {array.dtype} values")
+    return tf.convert_to_tensor(array, dtype=dtype)
+
+
+def check_inner(name: str, tensor: tf.Tensor, inner: Inner) -> None:
+    """Raises ``ValueError`` unless ``tensor``'s last dimensions are ``inner``."""
+    dims = _inner_tuple(inner)
+    if not dims:
+        return
+    shape = _static_shape(tensor)
+    if shape is None:
+        return
+    if len(shape) < len(dims) or any(
+        want is not None and have is not None and want != have
+        for want, have in zip(dims, shape[len(shape) - len(dims) :], strict=True)
+    ):
+        raise ValueError(f"{name} must have shape {_describe(dims)}, got {shape}")
+
+
+def batch_shape(tensor: tf.Tensor, inner: Inner) -> tuple[int | None, ...] | None:
+    """The static batch dimensions of ``tensor`` (all but the ``inner`` ones), None if unknown."""
+    shape = _static_shape(tensor)
+    if shape is None:
+        return None
+    return shape[: len(shape) - len(_inner_tuple(inner))]
+
+
+def check_broadcast(**batches: tuple[int | None, ...] | None) -> tuple[int | None, ...] | None:
+    """The broadcast of named static batch shapes; ``ValueError`` naming the two that clash.
+
+    Unknown dimensions (None) are treated as broadcastable with anything.
+    """
+    result: list[int | None] = []
+    first: dict[int, str] = {}
+    for name, batch in batches.items():
+        if batch is None:
+            continue
+        for k, dim in enumerate(reversed(batch)):
+            if k == len(result):
+                result.append(dim)
+                first[k] = name
+                continue
+            have = result[k]
+            if dim is None or dim == 1 or have == dim:
+                continue
+            if have is None or have == 1:
+                result[k] = dim
+                first[k] = name
+                continue
+            raise ValueError(
+                f"the batch dimensions of {first[k]} and {name} do not broadcast: "
+                f"{have} vs {dim} (batch shapes must broadcast, as in NumPy)"
+            )
+    return tuple(reversed(result))
+
+
+def checked(**arguments: tuple[Any, Inner]) -> tuple[tf.Tensor, ...]:
+    """Converts and checks each ``name=(value, inner_shape)``; returns the tensors in order.
+
+    ``inner_shape`` is the expected last dimension (``3``), the last dimensions (``(3, 3)``) or
+    ``None`` for any. All arguments get one floating dtype: the first floating tensor's, else
+    float32. Batch dimensions (everything before the inner ones) must broadcast together.
+
+    Raises:
+        ValueError: naming the argument, for an integer or mixed dtype, a wrong inner shape, or
+            batch dimensions that do not broadcast.
+    """
+    dtype = _float_dtype({name: value for name, (value, _) in arguments.items()})
+    tensors = {}
+    for name, (value, inner) in arguments.items():
+        tensor = to_float(name, value, dtype)
+        check_inner(name, tensor, inner)
+        tensors[name] = tensor
+    check_broadcast(
+        **{name: batch_shape(tensors[name], inner) for name, (_, inner) in arguments.items()}
+    )
+    return tuple(tensors.values())
+
+
+def broadcast_batch(*tensors_and_inner: tuple[tf.Tensor, Inner]) -> list[tf.Tensor]:
+    """Broadcasts the batch dimensions of tensors whose inner shapes differ.
+
+    For ops (like a cross product or a matrix product written with einsum) that need equal
+    batch dimensions rather than broadcastable ones.
+    """
+    batch = None
+    for tensor, inner in tensors_and_inner:
+        shape = tf.shape(tensor)[: tf.rank(tensor) - len(_inner_tuple(inner))]
+        batch = shape if batch is None else tf.broadcast_dynamic_shape(batch, shape)
+    out = []
+    for tensor, inner in tensors_and_inner:
+        inner_dims = tf.shape(tensor)[tf.rank(tensor) - len(_inner_tuple(inner)) :]
+        out.append(tf.broadcast_to(tensor, tf.concat([batch, inner_dims], axis=0)))
+    return out

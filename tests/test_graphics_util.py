@@ -1,0 +1,186 @@
+"""course_lib.graphics.util (shape checks, safe ops, test helpers) and math.vector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_lib.graphics.math import vector
+from course_lib.graphics.util import safe_ops, shape
+from course_lib.graphics.util.testing import assert_gradient_finite, assert_jacobian_matches
+
+# --- shape ----------------------------------------------------------------------------------
+
+
+def test_checked_converts_lists_to_the_dtype_of_the_first_float_tensor():
+    point, axis, angle = shape.checked(
+        point=(np.ones((8, 3)), 3), axis=((0.0, 1.0, 0.0), 3), angle=([0.5], 1)
+    )
+    assert point.dtype == axis.dtype == angle.dtype == tf.float64
+    (values,) = shape.checked(values=([1, 2, 3], 3))
+    assert values.dtype == tf.float32  # Python ints become floats; only int tensors are refused
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_])
+def test_checked_rejects_integer_and_bool_tensors_naming_the_argument(dtype):
+    with pytest.raises(ValueError, match="point must be a floating-point tensor"):
+        shape.checked(point=(np.ones((2, 3), dtype), 3))
+
+
+def test_checked_rejects_mixed_float_dtypes():
+    with pytest.raises(ValueError, match="axis has dtype float32"):
+        shape.checked(point=(np.ones(3), 3), axis=(np.ones(3, np.float32), 3))
+
+
+def test_checked_rejects_a_wrong_last_dimension_naming_argument_and_shape():
+    with pytest.raises(ValueError, match=r"axis must have shape \[A1, \.\.\., An, 3\], got \(2,\)"):
+        shape.checked(point=(np.ones(3), 3), axis=(np.ones(2), 3))
+    with pytest.raises(ValueError, match=r"matrix must have shape \[A1, \.\.\., An, 3, 3\]"):
+        shape.checked(matrix=(np.ones((4, 3, 2)), (3, 3)))
+    with pytest.raises(ValueError, match="scalar"):
+        shape.checked(scalar=(1.0, 1))
+
+
+def test_checked_rejects_batch_shapes_that_do_not_broadcast():
+    with pytest.raises(ValueError, match="batch dimensions of point and axis do not broadcast"):
+        shape.checked(point=(np.ones((2, 3)), 3), axis=(np.ones((5, 3)), 3))
+    # Broadcastable ones pass, as in NumPy.
+    shape.checked(point=(np.ones((4, 1, 3)), 3), axis=(np.ones((6, 3)), 3), angle=(np.ones(1), 1))
+
+
+def test_check_broadcast_matches_numpy(rng):
+    for _ in range(20):
+        a = tuple(int(d) for d in rng.integers(1, 4, size=rng.integers(0, 4)))
+        b = tuple(int(d) for d in rng.integers(1, 4, size=rng.integers(0, 4)))
+        try:
+            expected = np.broadcast_shapes(a, b)
+        except ValueError:
+            with pytest.raises(ValueError):
+                shape.check_broadcast(a=a, b=b)
+        else:
+            assert shape.check_broadcast(a=a, b=b) == expected
+
+
+def test_checked_accepts_unknown_dimensions_inside_tf_function():
+    @tf.function(input_signature=[tf.TensorSpec([None, 3]), tf.TensorSpec([None, 1])])
+    def scale(point, factor):
+        point, factor = shape.checked(point=(point, 3), factor=(factor, 1))
+        return point * factor
+
+    assert scale(tf.ones((5, 3)), tf.fill((5, 1), 2.0)).numpy().sum() == 30.0
+
+
+def test_broadcast_batch_gives_equal_batch_dimensions():
+    a, m = shape.broadcast_batch((tf.ones((4, 1, 3)), 3), (tf.ones((5, 3, 3)), (3, 3)))
+    assert a.shape == (4, 5, 3) and m.shape == (4, 5, 3, 3)
+
+
+# --- safe ops -------------------------------------------------------------------------------
+
+
+def test_norm_and_normalize_match_numpy(rng):
+    v = rng.normal(size=(6, 4))
+    np.testing.assert_allclose(safe_ops.norm(v), np.linalg.norm(v, axis=-1, keepdims=True))
+    expected = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    np.testing.assert_allclose(safe_ops.normalize(tf.constant(v)), expected, rtol=1e-12)
+
+
+def test_normalize_of_zero_is_zero_with_finite_gradient():
+    np.testing.assert_array_equal(safe_ops.normalize(tf.zeros((2, 3))), np.zeros((2, 3)))
+    assert_gradient_finite(safe_ops.normalize, [[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]])
+    assert_gradient_finite(safe_ops.norm, [[0.0, 0.0, 0.0]])
+
+
+def test_divide_keeps_sign_and_stays_finite_at_zero():
+    out = safe_ops.divide(tf.ones(4), tf.constant([0.0, -1e-12, 2.0, -4.0])).numpy()
+    assert out[0] > 1e6 and out[1] < -1e6
+    np.testing.assert_allclose(out[2:], [0.5, -0.25])
+    assert_gradient_finite(lambda n, d: safe_ops.divide(n, d), [1.0, 1.0], [0.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("op", "reference", "inputs"),
+    [
+        (safe_ops.acos, np.arccos, [-0.9, 0.0, 0.3, 0.99]),
+        (safe_ops.asin, np.arcsin, [-0.9, 0.0, 0.3, 0.99]),
+        (safe_ops.sqrt, np.sqrt, [0.25, 1.0, 9.0]),
+        (safe_ops.sinc, lambda x: np.sinc(x / np.pi), [-2.0, -1e-4, 0.0, 1e-4, 0.5, 3.0]),
+    ],
+)
+def test_safe_ops_match_numpy(op, reference, inputs):
+    x = np.asarray(inputs)
+    np.testing.assert_allclose(op(tf.constant(x)), reference(x), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("op", "singular"),
+    [(safe_ops.acos, [1.0, -1.0]), (safe_ops.asin, [1.0, -1.0]), (safe_ops.sqrt, [0.0])],
+)
+def test_safe_ops_have_finite_gradients_at_their_singularities(op, singular):
+    assert_gradient_finite(op, singular)
+
+
+def test_atan2_matches_numpy_and_is_finite_at_the_origin(rng):
+    y, x = rng.normal(size=8), rng.normal(size=8)
+    np.testing.assert_allclose(safe_ops.atan2(tf.constant(y), tf.constant(x)), np.arctan2(y, x))
+    assert_gradient_finite(safe_ops.atan2, [0.0, 1.0], [0.0, 1.0])
+
+
+def test_sinc_jacobian_is_smooth_through_zero():
+    assert_jacobian_matches(safe_ops.sinc, [np.array([0.0, 2e-4, -5e-4, 0.5, 2.0])])
+
+
+# --- vector ---------------------------------------------------------------------------------
+
+
+def test_cross_broadcasts_and_matches_numpy(rng):
+    u, v = rng.normal(size=(4, 1, 3)), rng.normal(size=(5, 3))
+    np.testing.assert_allclose(vector.cross(u, v), np.cross(u, v), rtol=1e-12)
+    np.testing.assert_allclose(vector.dot(u, v), np.sum(u * v, axis=-1, keepdims=True), rtol=1e-12)
+
+
+def test_reflect_matches_the_closed_form(rng):
+    v = rng.normal(size=(6, 3))
+    n = rng.normal(size=(6, 3))
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    expected = v - 2 * np.sum(v * n, -1, keepdims=True) * n
+    np.testing.assert_allclose(vector.reflect(v, n), expected, rtol=1e-12)
+
+
+def test_vector_jacobians(rng):
+    u, v = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    assert_jacobian_matches(vector.cross, [u, v])
+    assert_jacobian_matches(vector.dot, [u, v])
+    assert_jacobian_matches(vector.reflect, [u, v / np.linalg.norm(v, axis=-1, keepdims=True)])
+
+
+def test_vector_ops_name_the_bad_argument():
+    with pytest.raises(ValueError, match="v must have shape"):
+        vector.cross([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="v must have shape"):
+        vector.dot([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="normal must have shape"):
+        vector.reflect([1.0, 2.0, 3.0], [1.0, 0.0])
+
+
+# --- the test helpers themselves ------------------------------------------------------------
+
+
+def test_assert_jacobian_matches_catches_a_wrong_gradient():
+    @tf.custom_gradient
+    def wrong_square(x):
+        return tf.square(x), lambda upstream: upstream * x  # should be 2x
+
+    with pytest.raises(AssertionError, match="Jacobian of argument 0"):
+        assert_jacobian_matches(wrong_square, [np.array([1.0, 2.0])])
+
+
+def test_assert_gradient_finite_catches_nan():
+    with pytest.raises(AssertionError, match="gradient of argument 0"):
+        assert_gradient_finite(tf.sqrt, [0.0])
+
+
+def test_vector_ops_reject_scalars():
+    with pytest.raises(ValueError, match=r"u must have shape \[A1, \.\.\., An, \?\]"):
+        vector.dot(1.0, [1.0])
