@@ -17,6 +17,7 @@ TOPICS = (
     "cnn",
     "deepdream",
     "speed_and_scale",
+    "cameras",
 )
 
 
