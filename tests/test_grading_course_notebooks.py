@@ -17,7 +17,9 @@ TOPICS = (
     "cnn",
     "deepdream",
     "speed_and_scale",
+    "transformations",
     "cameras",
+    "interpolation",
 )
 
 

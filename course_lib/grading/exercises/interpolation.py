@@ -1,0 +1,248 @@
+"""Exercises of the chapter "Interpolation" (book/part2/04_interpolation).
+
+- ``slerp(q1, q2, t)``: spherical linear interpolation of unit quaternions `[..., 4]` with
+  `[..., 1]` percents, on the shorter path;
+- ``cubic_bspline_weights(t)``: the four uniform cubic B-spline weights `[..., 4]` of a segment
+  at local parameters ``t`` in [0, 1).
+
+Expected answers come from ``course_lib.graphics.math.interpolation`` on inputs drawn from the
+seeded generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course_lib.grading.check import compare_values
+from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.graphics.math.interpolation import bspline
+from course_lib.graphics.math.interpolation import slerp as slerp_lib
+
+TOPIC = "interpolation"
+
+
+def _float_array(value: Any) -> np.ndarray | None:
+    """The learner's result as a float64 array, None if it is not numeric."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
+        return None
+    if array.dtype.kind not in "biuf":
+        return None
+    return array.astype(np.float64)
+
+
+def _close(have: np.ndarray, want: np.ndarray, case: Case) -> bool:
+    with np.errstate(all="ignore"):
+        return have.shape == want.shape and bool(
+            np.allclose(have, want, case.rtol, case.atol, equal_nan=True)
+        )
+
+
+# --- slerp ------------------------------------------------------------------------------------
+
+_SLERP_HINT = (
+    "cos(Omega) = q1 . q2 (after flipping q2 when the dot is negative), then "
+    "sin((1 - t) Omega) / sin(Omega) * q1 + sin(t Omega) / sin(Omega) * q2; "
+    "use (1 - t) q1 + t q2 where sin(Omega) is tiny."
+)
+
+
+def _unit_quaternions(rng: np.random.Generator, n: int) -> np.ndarray:
+    q = rng.normal(size=(n, 4))
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def _with_dot_sign(q1: np.ndarray, q2: np.ndarray, sign: float) -> np.ndarray:
+    """``q2`` with its sign chosen so that every ``q1 . q2`` has the sign ``sign``."""
+    return q2 * np.where(np.sum(q1 * q2, axis=-1, keepdims=True) * sign < 0, -1.0, 1.0)
+
+
+def _slerp_cases(rng: np.random.Generator) -> list[Case]:
+    settings = []
+    q1, q2 = _unit_quaternions(rng, 2)
+    q2 = _with_dot_sign(q1, q2, 1.0)
+    settings.append((q1, q2, np.array([rng.uniform(0.2, 0.8)]), "one pair, positive dot"))
+    q1, q2 = _unit_quaternions(rng, 6), _unit_quaternions(rng, 6)
+    q2 = _with_dot_sign(q1, q2, 1.0)
+    t = rng.uniform(0.0, 1.0, (6, 1))
+    settings.append((q1, q2, t, "a batch of 6 pairs, positive dots"))
+    q1, q2 = _unit_quaternions(rng, 5), _unit_quaternions(rng, 5)
+    q2 = _with_dot_sign(q1, q2, -1.0)
+    t = rng.uniform(0.1, 0.9, (5, 1))
+    settings.append((q1, q2, t, "5 pairs with NEGATIVE dots (the shorter path flips q2)"))
+    q1, q2 = _unit_quaternions(rng, 1), _unit_quaternions(rng, 1)
+    q1, q2 = np.repeat(q1, 5, 0), np.repeat(_with_dot_sign(q1, q2, 1.0), 5, 0)
+    settings.append((q1, q2, np.linspace(0.0, 1.0, 5)[:, None], "t = 0, 0.25, ..., 1"))
+    q1 = _unit_quaternions(rng, 3)
+    q2 = np.concatenate([q1[:2], -q1[2:]]) + np.array([[0.0], [2e-9], [0.0]])
+    q2 /= np.linalg.norm(q2, axis=-1, keepdims=True)
+    settings.append((q1, q2, rng.uniform(0.0, 1.0, (3, 1)), "q2 = q1 (or -q1): sin(Omega) = 0"))
+    return [
+        Case(
+            description=description,
+            args=(q1, q2, t),
+            expected=slerp_lib.interpolate(q1, q2, t).numpy(),
+            hint=_SLERP_HINT,
+            rtol=1e-4,
+            atol=1e-6,
+        )
+        for q1, q2, t, description in settings
+    ]
+
+
+def _slerp_formula(q1: np.ndarray, q2: np.ndarray, t: np.ndarray, omega: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return (np.sin((1.0 - t) * omega) * q1 + np.sin(t * omega) * q2) / np.sin(omega)
+
+
+def _compare_slerp(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None or have is None:
+        return message
+    q1, q2, t = case.args
+    want = np.asarray(case.expected)
+    if have.shape != want.shape:
+        return message
+    dot = np.sum(q1 * q2, axis=-1, keepdims=True)
+    shorter = np.where(dot < 0, -q2, q2)
+    omega = np.arccos(np.clip(np.abs(dot), -1.0, 1.0))
+    if not np.all(np.isfinite(have)):
+        return message + (
+            " (NaN or Inf: when q1 and q2 are (nearly) the same rotation, sin(Omega) is 0 and "
+            "the division blows up; fall back to (1 - t) q1 + t q2 when sin(Omega) is tiny)"
+        )
+    if _close(have, _slerp_formula(q1, q2, t, np.arccos(np.clip(dot, -1.0, 1.0))), case):
+        return message + (
+            " (the long way round: when q1 . q2 < 0, flip q2 (q2 = -q2, dot = -dot) to take the "
+            "shorter path; q2 and -q2 are the same rotation)"
+        )
+    if _close(have, -want, case):
+        return message + (
+            " (the sign is flipped: flip q2, not q1, when the dot is negative, so that t = 0 "
+            "gives q1 itself)"
+        )
+    for target in (shorter, q2):
+        linear = (1.0 - t) * q1 + t * target
+        if _close(have, linear, case):
+            return message + (
+                " (that is lerp, the straight chord: its points are not unit quaternions; slerp "
+                "weighs q1 and q2 with sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / "
+                "sin(Omega))"
+            )
+        if _close(have, linear / np.linalg.norm(linear, axis=-1, keepdims=True), case):
+            return message + (
+                " (that is normalized lerp: the right path but not at constant speed; use the "
+                "sin weights of slerp)"
+            )
+    if _close(have, _slerp_formula(q1, shorter, t, np.degrees(omega)), case) or _close(
+        have, _slerp_formula(q1, q2, t, np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))), case
+    ):
+        return message + (
+            " (the angle is in degrees: np.arccos returns radians and np.sin expects them, so "
+            "do not convert)"
+        )
+    if _close(have, _slerp_formula(q1, shorter, t, 2.0 * omega), case):
+        return message + (
+            " (Omega is the angle between the quaternions, arccos(q1 . q2), not the rotation "
+            "angle 2 arccos(q1 . q2))"
+        )
+    if _close(have, _slerp_formula(q1, shorter, 1.0 - t, omega), case):
+        return message + " (the weights are swapped: t = 0 must give q1 and t = 1 give q2)"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.slerp",
+        target="slerp",
+        make_cases=_slerp_cases,
+        compare=_compare_slerp,
+        title="Spherical linear interpolation of rotations, on the shorter path",
+    )
+)
+
+
+# --- cubic_bspline_weights --------------------------------------------------------------------
+
+_CUBIC_HINT = (
+    "The weights of knots s, s + 1, s + 2, s + 3 are (1 - t)^3 / 6, (3t^3 - 6t^2 + 4) / 6, "
+    "(-3t^3 + 3t^2 + 3t + 1) / 6 and t^3 / 6, stacked on a new last axis."
+)
+
+
+def _cubic_expected(t: np.ndarray) -> np.ndarray:
+    # On the first segment of a 4-knot open cubic spline, the knot weights are the local ones.
+    return bspline.knot_weights(np.asarray(t, np.float64), 4, 3, cyclical=False).numpy()
+
+
+def _cubic_cases(rng: np.random.Generator) -> list[Case]:
+    settings = [
+        (np.float64(0.0), "t = 0 (a scalar): the weights are [1/6, 4/6, 1/6, 0]"),
+        (np.float64(rng.uniform(0.1, 0.9)), "one t (a scalar)"),
+        (rng.uniform(0.0, 1.0, 7), "7 values of t, shape [7]"),
+        (rng.uniform(0.0, 1.0, (3, 4)), "a grid of t, shape [3, 4]"),
+        (np.linspace(0.0, 0.95, 5), "t = 0, ..., 0.95, shape [5]"),
+    ]
+    return [
+        Case(
+            description=description,
+            args=(t,),
+            expected=_cubic_expected(t),
+            hint=_CUBIC_HINT,
+            rtol=1e-4,
+            atol=1e-6,
+        )
+        for t, description in settings
+    ]
+
+
+def _bernstein(t: np.ndarray) -> np.ndarray:
+    s = 1.0 - t
+    return np.stack([s**3, 3.0 * t * s * s, 3.0 * t * t * s, t**3], axis=-1)
+
+
+def _compare_cubic(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None or have is None:
+        return message
+    (t,) = case.args
+    want = np.asarray(case.expected)
+    if have.shape != want.shape:
+        if have.shape == (4, *np.shape(t)):
+            return message + " (the four weights go on the LAST axis: np.stack(..., axis=-1))"
+        return message
+    if _close(have, want[..., ::-1], case):
+        return message + (
+            " (the order is reversed: the first weight, (1 - t)^3 / 6, belongs to the first knot "
+            "of the segment and the last, t^3 / 6, to the fourth)"
+        )
+    if _close(have, _bernstein(t), case):
+        return message + (
+            " (those are the Bernstein weights of a Bezier curve; the B-spline's are the "
+            "(1 - t)^3 / 6, ... of the hint)"
+        )
+    sums = have.sum(axis=-1)
+    if not np.allclose(sums, 1.0, rtol=1e-4, atol=1e-6):
+        text = f" (the weights must sum to 1 for every t, but yours sum to {sums.ravel()[0]:.4g}"
+        if np.allclose(have, 6.0 * want, rtol=1e-4, atol=1e-6):
+            text += ": every weight is divided by 6"
+        return message + text + ")"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.cubic_bspline_weights",
+        target="cubic_bspline_weights",
+        make_cases=_cubic_cases,
+        compare=_compare_cubic,
+        title="The four weights of a uniform cubic B-spline segment",
+    )
+)

@@ -1,0 +1,234 @@
+"""Exercises of the chapter "Rotations" (book/part2/01_transformations).
+
+- ``rotate(point, axis, angle)``: Rodrigues' axis-angle rotation, as
+  ``course_lib.graphics.geometry.transformation.axis_angle.rotate``;
+- ``multiply(quaternion1, quaternion2)``: the Hamilton product of quaternions stored
+  ``[x, y, z, w]``, as ``quaternion.multiply``.
+
+Expected answers come from ``course_lib.graphics`` on inputs drawn from the seeded generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course_lib.grading.check import compare_values
+from course_lib.grading.exercise import Case, Exercise, register
+
+TOPIC = "transformations"
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def _float_array(value: Any) -> np.ndarray | None:
+    """The learner's result as a float64 array, None if it is not numeric."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
+        return None
+    if array.dtype.kind not in "biuf":
+        return None
+    return array.astype(np.float64)
+
+
+def _matches(have: np.ndarray, want: Any) -> bool:
+    want = np.asarray(want, dtype=np.float64)
+    return have.shape == want.shape and np.allclose(have, want, RTOL, ATOL)
+
+
+def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    axis = rng.normal(size=(n, 3))
+    return (axis / np.linalg.norm(axis, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _format(values: Any) -> str:
+    return np.array2string(np.asarray(values), precision=3, separator=", ", suppress_small=True)
+
+
+# --- axis_angle_rotate ------------------------------------------------------------------------
+
+_ROTATE_HINT = (
+    "Rodrigues: p' = p cos(a) + (axis x p) sin(a) + axis (axis . p) (1 - cos(a)), with the "
+    "angle in radians and the dot product kept as [..., 1] (keepdims) so it broadcasts."
+)
+
+
+def _rotate(point: Any, axis: Any, angle: Any) -> np.ndarray:
+    from course_lib.graphics.geometry.transformation import axis_angle
+
+    return axis_angle.rotate(point, axis, angle).numpy()
+
+
+def _rotate_cases(rng: np.random.Generator) -> list[Case]:
+    from course_lib.data import load_cube
+
+    settings = [
+        (load_cube(), np.array([0, 1, 0], np.float32), np.array([np.pi / 4], np.float32),
+         "the course's cube, axis=[0, 1, 0], angle=pi/4"),
+        (np.array([1, 2, 3], np.float32), np.array([0, 0, 1], np.float32),
+         np.array([np.pi / 2], np.float32), "point=[1, 2, 3], axis=[0, 0, 1], angle=pi/2"),
+    ]  # fmt: skip
+    n = int(rng.integers(4, 9))
+    settings.append(
+        (
+            rng.normal(size=(n, 3)).astype(np.float32),
+            _unit(rng, n),
+            rng.uniform(-np.pi, np.pi, (n, 1)).astype(np.float32),
+            f"{n} points, each with its own random axis and angle",
+        )
+    )
+    n = int(rng.integers(5, 12))
+    angle = float(rng.uniform(0.3, 2.5))
+    settings.append(
+        (
+            rng.normal(size=(n, 3)).astype(np.float32),
+            _unit(rng, 1)[0],
+            np.array([angle], np.float32),
+            f"{n} points, one axis and one angle ({angle:.3f} rad) for all of them",
+        )
+    )
+    settings.append(
+        (
+            rng.normal(size=(3, 3)).astype(np.float32),
+            _unit(rng, 3),
+            np.array([[np.pi], [-np.pi / 2], [0.0]], np.float32),
+            "half a turn, a quarter turn backwards, and no turn at all",
+        )
+    )
+    return [
+        Case(
+            description=description,
+            args=(point, axis, angle),
+            expected=_rotate(point, axis, angle),
+            hint=_ROTATE_HINT,
+            rtol=RTOL,
+            atol=ATOL,
+        )
+        for point, axis, angle, description in settings
+    ]
+
+
+def _compare_rotate(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None or have is None:
+        return message
+    point, axis, angle = (np.asarray(a, np.float64) for a in case.args)
+    cos, sin = np.cos(angle), np.sin(angle)
+    along = axis * np.sum(axis * point, axis=-1, keepdims=True)
+    cross = np.cross(np.broadcast_to(axis, np.broadcast_shapes(axis.shape, point.shape)), point)
+    if _matches(have, _rotate(point, axis, -angle)):
+        return message + (
+            " (you rotated the wrong way: the cross term is axis x point, not point x axis)"
+        )
+    if _matches(have, _rotate(point, axis, np.radians(angle))) or _matches(
+        have, _rotate(point, axis, np.degrees(angle))
+    ):
+        return message + " (the angle is already in radians: pass it to cos and sin unchanged)"
+    if _matches(have, point * cos + cross * sin + along):
+        return message + (
+            " (the term along the axis is axis (axis . point) (1 - cos(angle)): the (1 - cos) "
+            "factor is missing)"
+        )
+    if _matches(have, point * cos + cross * sin):
+        return message + (
+            " (the component along the axis is lost: add axis (axis . point) (1 - cos(angle)))"
+        )
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.axis_angle_rotate",
+        target="rotate",
+        make_cases=_rotate_cases,
+        compare=_compare_rotate,
+        title="Rodrigues' formula: rotate points about an axis",
+    )
+)
+
+
+# --- quaternion_multiply ----------------------------------------------------------------------
+
+_MULTIPLY_HINT = (
+    "With q = [v, w] (vector part first, scalar last): q1 q2 = [w1 v2 + w2 v1 + v1 x v2, "
+    "w1 w2 - v1 . v2]."
+)
+
+
+def _multiply(q1: Any, q2: Any) -> np.ndarray:
+    from course_lib.graphics.geometry.transformation import quaternion
+
+    return quaternion.multiply(q1, q2).numpy()
+
+
+def _multiply_cases(rng: np.random.Generator) -> list[Case]:
+    i, j = np.array([1, 0, 0, 0], np.float32), np.array([0, 1, 0, 0], np.float32)
+    settings = [(i, j, "i * j (= k)")]
+    q = rng.normal(size=4).astype(np.float32)
+    settings.append((np.array([0, 0, 0, 1], np.float32), q, "the identity times a quaternion"))
+    n = int(rng.integers(4, 9))
+    for description in ("unit quaternions", "quaternions of any length"):
+        q1 = rng.normal(size=(n, 4))
+        q2 = rng.normal(size=(n, 4))
+        if description == "unit quaternions":
+            q1 /= np.linalg.norm(q1, axis=-1, keepdims=True)
+            q2 /= np.linalg.norm(q2, axis=-1, keepdims=True)
+        settings.append((q1.astype(np.float32), q2.astype(np.float32), f"{n} {description}"))
+    half = np.array([0.0, 0.0, np.sin(np.pi / 8), np.cos(np.pi / 8)], np.float32)
+    settings.append((half, half, "45 degrees about z, twice (= 90 degrees about z)"))
+    return [
+        Case(
+            description=description,
+            args=(q1, q2),
+            expected=_multiply(q1, q2),
+            hint=_MULTIPLY_HINT,
+            rtol=RTOL,
+            atol=ATOL,
+        )
+        for q1, q2, description in settings
+    ]
+
+
+def _scalar_first_product(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """The product a learner gets by reading (and writing) quaternions as [w, x, y, z]."""
+    return np.roll(_multiply(np.roll(q1, -1, axis=-1), np.roll(q2, -1, axis=-1)), 1, axis=-1)
+
+
+def _compare_multiply(got: Any, case: Case) -> str | None:
+    have = _float_array(got)
+    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
+    if message is None or have is None:
+        return message
+    q1, q2 = (np.asarray(a, np.float64) for a in case.args)
+    v1, w1, v2, w2 = q1[..., :3], q1[..., 3:], q2[..., :3], q2[..., 3:]
+    if _matches(have, _multiply(q2, q1)):
+        return message + (
+            " (that is q2 q1: the cross term is v1 x v2, not v2 x v1, because the product is "
+            "not commutative)"
+        )
+    if _matches(have, _scalar_first_product(q1, q2)):
+        return message + (
+            " (the quaternions were read as [w, x, y, z]: here they are stored [x, y, z, w], "
+            "scalar last)"
+        )
+    if _matches(have, np.roll(case.expected, 1, axis=-1)):
+        return message + " (the result is stored [w, x, y, z]: return [x, y, z, w], scalar last)"
+    plus_dot = w1 * w2 + np.sum(v1 * v2, axis=-1, keepdims=True)
+    if _matches(have, np.concatenate([w1 * v2 + w2 * v1 + np.cross(v1, v2), plus_dot], -1)):
+        return message + " (the scalar part is w1 w2 MINUS v1 . v2)"
+    return message
+
+
+register(
+    Exercise(
+        id=f"{TOPIC}.quaternion_multiply",
+        target="multiply",
+        make_cases=_multiply_cases,
+        compare=_compare_multiply,
+        title="The Hamilton product of two quaternions [x, y, z, w]",
+    )
+)

@@ -1,0 +1,90 @@
+"""2-D rotation matrices ``[[cos a, -sin a], [sin a, cos a]]`` (counter-clockwise by ``a``)."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from course_lib.graphics.util import shape
+
+__all__ = ["from_euler", "inverse", "is_valid", "rotate"]
+
+
+def from_euler(angle: tf.Tensor, name: str = "rotation_matrix_2d_from_euler") -> tf.Tensor:
+    """Rotation matrices of angles.
+
+    Args:
+        angle: `[A1, ..., An, 1]` angles in radians (counter-clockwise).
+
+    Returns:
+        `[A1, ..., An, 2, 2]` rotation matrices.
+
+    Raises:
+        ValueError: if ``angle`` is not a floating tensor with last dimension 1.
+    """
+    with tf.name_scope(name):
+        (angle,) = shape.checked(angle=(angle, 1))
+        c, s = tf.cos(angle), tf.sin(angle)
+        return tf.stack([tf.concat([c, -s], -1), tf.concat([s, c], -1)], axis=-2)
+
+
+def rotate(
+    point: tf.Tensor, matrix: tf.Tensor, name: str = "rotation_matrix_2d_rotate"
+) -> tf.Tensor:
+    """Rotates 2-D points: ``matrix @ point``.
+
+    Args:
+        point: `[A1, ..., An, 2]` points.
+        matrix: `[A1, ..., An, 2, 2]` rotation matrices.
+
+    Returns:
+        `[A1, ..., An, 2]` rotated points.
+
+    Raises:
+        ValueError: if ``point``'s last dimension is not 2, ``matrix``'s last two are not
+            ``(2, 2)``, a dtype is not floating, or the batch dimensions do not broadcast.
+    """
+    with tf.name_scope(name):
+        point, matrix = shape.checked(point=(point, 2), matrix=(matrix, (2, 2)))
+        return tf.reduce_sum(matrix * point[..., tf.newaxis, :], axis=-1)
+
+
+def inverse(matrix: tf.Tensor, name: str = "rotation_matrix_2d_inverse") -> tf.Tensor:
+    """Inverse rotations: the transposes.
+
+    Args:
+        matrix: `[A1, ..., An, 2, 2]` rotation matrices.
+
+    Returns:
+        `[A1, ..., An, 2, 2]` inverse rotation matrices.
+
+    Raises:
+        ValueError: if ``matrix``'s last two dimensions are not ``(2, 2)`` or it is not floating.
+    """
+    with tf.name_scope(name):
+        (matrix,) = shape.checked(matrix=(matrix, (2, 2)))
+        return tf.linalg.matrix_transpose(matrix)
+
+
+def is_valid(
+    matrix: tf.Tensor, atol: float = 1e-3, name: str = "rotation_matrix_2d_is_valid"
+) -> tf.Tensor:
+    """Whether matrices are rotations: ``R @ R^T = I`` and ``det(R) = +1``, within ``atol``.
+
+    Args:
+        matrix: `[A1, ..., An, 2, 2]` matrices.
+        atol: absolute tolerance on every entry of ``R @ R^T - I`` and on ``det(R) - 1``.
+
+    Returns:
+        `[A1, ..., An, 1]` booleans.
+
+    Raises:
+        ValueError: if ``matrix``'s last two dimensions are not ``(2, 2)`` or it is not floating.
+    """
+    with tf.name_scope(name):
+        (matrix,) = shape.checked(matrix=(matrix, (2, 2)))
+        gram = tf.matmul(matrix, matrix, transpose_b=True)
+        orthogonal = tf.reduce_all(
+            tf.abs(gram - tf.eye(2, dtype=matrix.dtype)) <= atol, axis=(-2, -1)
+        )
+        proper = tf.abs(tf.linalg.det(matrix) - 1.0) <= atol
+        return tf.logical_and(orthogonal, proper)[..., tf.newaxis]

@@ -1,0 +1,209 @@
+"""Interpolation exercises: references pass, mistakes get specific feedback, stubs are noticed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_lib import grading
+from course_lib.graphics.math.interpolation import bspline
+from course_lib.graphics.math.interpolation import slerp as slerp_lib
+
+
+def _reference_slerp(q1, q2, t):
+    return slerp_lib.interpolate(q1, q2, t)
+
+
+def _reference_cubic(t):
+    return bspline.knot_weights(np.asarray(t, np.float64), 4, 3, cyclical=False)
+
+
+def _numpy_slerp(q1, q2, t):
+    """An independent answer: NumPy, the shorter path, lerp where sin(Omega) is tiny."""
+    dot = np.sum(q1 * q2, axis=-1, keepdims=True)
+    q2 = np.where(dot < 0, -q2, q2)
+    omega = np.arccos(np.clip(np.abs(dot), 0.0, 1.0))
+    sin = np.sin(omega)
+    tiny = sin < 1e-6
+    safe = np.where(tiny, 1.0, sin)
+    w1 = np.where(tiny, 1.0 - t, np.sin((1.0 - t) * omega) / safe)
+    w2 = np.where(tiny, t, np.sin(t * omega) / safe)
+    return w1 * q1 + w2 * q2
+
+
+def _tf_cubic_matrix(t):
+    """An independent answer: the matrix form [1, t, t^2, t^3] M / 6, in float32 TensorFlow."""
+    t = tf.cast(t, tf.float32)
+    powers = tf.stack([tf.ones_like(t), t, t * t, t * t * t], axis=-1)
+    matrix = tf.constant([[1, 4, 1, 0], [-3, 0, 3, 0], [3, -6, 3, 0], [-1, 3, -3, 1]], tf.float32)
+    return tf.tensordot(powers, matrix, axes=1) / 6.0
+
+
+REFERENCES = {
+    "interpolation.slerp": _reference_slerp,
+    "interpolation.cubic_bspline_weights": _reference_cubic,
+}
+CORRECT = {
+    "interpolation.slerp": _numpy_slerp,
+    "interpolation.cubic_bspline_weights": _tf_cubic_matrix,
+}
+
+
+def _no_flip(q1, q2, t):
+    dot = np.sum(q1 * q2, axis=-1, keepdims=True)
+    return (
+        _numpy_slerp(q1, q2, t)
+        if np.all(dot >= 0)
+        else _formula(q1, q2, t, np.arccos(np.clip(dot, -1, 1)))
+    )
+
+
+def _formula(q1, q2, t, omega):
+    with np.errstate(all="ignore"):  # a wrong answer may divide by zero
+        return (np.sin((1.0 - t) * omega) * q1 + np.sin(t * omega) * q2) / np.sin(omega)
+
+
+def _shorter(q1, q2):
+    dot = np.sum(q1 * q2, axis=-1, keepdims=True)
+    return np.where(dot < 0, -q2, q2), np.arccos(np.clip(np.abs(dot), 0.0, 1.0))
+
+
+def _lerp(q1, q2, t):
+    q2, _ = _shorter(q1, q2)
+    return (1.0 - t) * q1 + t * q2
+
+
+def _nlerp(q1, q2, t):
+    q = _lerp(q1, q2, t)
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def _degrees(q1, q2, t):
+    q2, omega = _shorter(q1, q2)
+    return _formula(q1, q2, t, np.degrees(omega))
+
+
+def _no_fallback(q1, q2, t):
+    q2, omega = _shorter(q1, q2)
+    return _formula(q1, q2, t, omega)
+
+
+def _flip_q1(q1, q2, t):
+    dot = np.sum(q1 * q2, axis=-1, keepdims=True)
+    return _numpy_slerp(np.where(dot < 0, -q1, q1), q2, t)
+
+
+def _rotation_angle(q1, q2, t):
+    q2, omega = _shorter(q1, q2)
+    return _formula(q1, q2, t, 2.0 * omega)
+
+
+def _swapped_weights(q1, q2, t):
+    return _numpy_slerp(q1, q2, 1.0 - t)
+
+
+def _bernstein(t):
+    s = 1.0 - t
+    return np.stack([s**3, 3 * t * s * s, 3 * t * t * s, t**3], axis=-1)
+
+
+WRONG = [
+    ("interpolation.slerp", _no_flip, "the long way round"),
+    ("interpolation.slerp", _lerp, "that is lerp"),
+    ("interpolation.slerp", _nlerp, "normalized lerp"),
+    ("interpolation.slerp", _degrees, "the angle is in degrees"),
+    ("interpolation.slerp", _no_fallback, "sin(Omega) is 0"),
+    ("interpolation.slerp", _flip_q1, "flip q2, not q1"),
+    ("interpolation.slerp", _rotation_angle, "not the rotation angle"),
+    ("interpolation.slerp", _swapped_weights, "the weights are swapped"),
+    (
+        "interpolation.cubic_bspline_weights",
+        lambda t: np.asarray(_reference_cubic(t))[..., ::-1],
+        "the order is reversed",
+    ),
+    (
+        "interpolation.cubic_bspline_weights",
+        lambda t: 6.0 * np.asarray(_reference_cubic(t)),
+        "must sum to 1",
+    ),
+    ("interpolation.cubic_bspline_weights", _bernstein, "Bernstein"),
+    (
+        "interpolation.cubic_bspline_weights",
+        lambda t: np.moveaxis(np.asarray(_reference_cubic(t)), -1, 0),
+        "LAST axis",
+    ),
+]
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_every_interpolation_exercise_is_covered():
+    ids = grading.list_exercises("interpolation")
+    assert sorted(ids) == sorted(REFERENCES)
+    for exercise_id in ids:
+        assert grading.get_exercise(exercise_id).target == exercise_id.split(".")[1]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_reference_and_an_independent_answer_pass_every_case(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+    for answer in (REFERENCES[exercise_id], CORRECT[exercise_id]):
+        for seed in (0, 7):
+            result = grading.grade(exercise, answer, seed=seed)
+            assert result.status == "passed", result.feedback
+            assert result.score == exercise.max_score and result.cases_total >= 4
+
+
+def test_cubic_weights_at_zero_are_the_textbook_values():
+    case = grading.get_exercise("interpolation.cubic_bspline_weights").make_cases(
+        np.random.default_rng(0)
+    )[0]
+    np.testing.assert_allclose(case.expected, [1 / 6, 4 / 6, 1 / 6, 0.0], atol=1e-15)
+
+
+@pytest.mark.parametrize(("exercise_id", "wrong", "message"), WRONG, ids=[m for _, _, m in WRONG])
+def test_typical_mistake_gets_specific_feedback(exercise_id, wrong, message):
+    exercise = grading.get_exercise(exercise_id)
+    result = grading.grade(exercise, wrong, seed=0)
+    assert result.status == "failed" and result.score < exercise.max_score
+    assert message in result.feedback, result.feedback
+    assert "case " in result.feedback and "Hint:" in result.feedback
+
+
+def test_a_raising_submission_reports_the_error():
+    def broken(q1, q2, t):
+        return q1.reshape(3, 3)  # a 4-vector does not fit
+
+    result = grading.grade(grading.get_exercise("interpolation.slerp"), broken, seed=0)
+    assert result.status == "failed" and result.score == 0.0
+    assert "raised ValueError" in result.feedback, result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_stub_is_not_attempted(exercise_id):
+    result = grading.grade(grading.get_exercise(exercise_id), _stub, seed=0)
+    assert result.status == "not_attempted" and result.score == 0.0
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_cases_are_drawn_from_the_seed(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+
+    def drawn(seed):
+        cases = exercise.make_cases(np.random.default_rng(seed))
+        return [np.asarray(value) for case in cases for value in case.args]
+
+    def same(a, b):
+        return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+    assert same(drawn(1), drawn(1))
+    assert not same(drawn(1), drawn(2))
+
+
+def test_check_prints_the_feedback(capsys):
+    result = grading.check("interpolation.slerp", _reference_slerp)
+    assert result.passed
+    assert capsys.readouterr().out.startswith("✓ interpolation.slerp")
