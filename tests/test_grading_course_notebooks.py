@@ -19,6 +19,7 @@ TOPICS = (
     "speed_and_scale",
     "transformations",
     "cameras",
+    "materials_and_lights",
     "interpolation",
 )
 

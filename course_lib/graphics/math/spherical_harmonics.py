@@ -1,0 +1,294 @@
+"""Real spherical harmonics: associated Legendre polynomials, the SH basis, zonal rotation.
+
+Conventions (binding for the whole course):
+
+- ``theta`` is the polar angle in ``[0, pi]`` measured from the +z axis, ``phi`` the azimuth
+  about +z measured from +x: the direction is ``(sin t cos p, sin t sin p, cos t)``.
+- :func:`evaluate_legendre_polynomial` is the associated Legendre polynomial **with** the
+  Condon-Shortley phase ``(-1)^m``, exactly as ``scipy.special.lpmv``:
+  ``P_1^1(x) = -sqrt(1 - x^2)``.
+- :func:`evaluate_spherical_harmonics` is the **real**, orthonormal basis of graphics
+  (Sloan; Ramamoorthi and Hanrahan), in which the Condon-Shortley phase of the Legendre
+  polynomial is cancelled by a factor ``(-1)^m``::
+
+      Y_l^m = sqrt(2) K_l^m (-1)^m P_l^m(cos t) cos(m p)        m > 0
+      Y_l^0 =         K_l^0        P_l^0(cos t)
+      Y_l^m = sqrt(2) K_l^|m| (-1)^m P_l^|m|(cos t) sin(|m| p)  m < 0
+
+  with ``K_l^m = sqrt((2l + 1) / (4 pi) (l - m)! / (l + m)!)``. In terms of SciPy's complex
+  harmonics ``Y = scipy.special.sph_harm_y(l, m, theta, phi)`` (which include the phase) this is
+  ``sqrt(2) (-1)^m Re Y_l^m`` for ``m > 0`` and ``sqrt(2) (-1)^m Im Y_l^|m|`` for ``m < 0``.
+  So the first band reads ``(Y_1^-1, Y_1^0, Y_1^1) = sqrt(3 / (4 pi)) (y, z, x)``, all positive
+  along their axes.
+- Coefficient vectors are ordered by band, ``l = 0, 1, ...``, and within a band by
+  ``m = -l, ..., l``: entry ``l (l + 1) + m`` (see :func:`generate_l_m_permutations`).
+
+Degrees and orders are integers known when the op is built (NumPy arrays, Python lists or
+constant tensors): the recurrences run a Python loop over the bands, never over samples.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from course_lib.graphics.util import safe_ops, shape
+
+
+def _static_integers(name: str, value: Any) -> np.ndarray:
+    """``value`` as a NumPy integer array; ``ValueError`` naming ``name`` otherwise."""
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        static = tf.get_static_value(value)
+        if static is None:
+            raise ValueError(f"{name} must be known when the op is built (a constant), got {value}")
+        value = static
+    array = np.asarray(value)
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers, got {array.dtype} values")
+    return array.astype(np.int64)
+
+
+def _check_degree_order(degree_l: Any, order_m: Any) -> tuple[np.ndarray, np.ndarray]:
+    degree = _static_integers("degree_l", degree_l)
+    order = _static_integers("order_m", order_m)
+    if np.any(degree < 0):
+        raise ValueError(f"degree_l must be >= 0, got {degree}")
+    try:
+        degree_b, order_b = np.broadcast_arrays(degree, order)
+    except ValueError as error:
+        raise ValueError(
+            f"the shapes of degree_l {degree.shape} and order_m {order.shape} do not broadcast"
+        ) from error
+    if np.any(np.abs(order_b) > degree_b):
+        raise ValueError(f"order_m must satisfy |order_m| <= degree_l, got {order} for {degree}")
+    return degree, order
+
+
+def _legendre(degree: np.ndarray, order: np.ndarray, x: tf.Tensor, s: tf.Tensor) -> tf.Tensor:
+    """``P_l^m(x)`` for ``m >= 0`` with ``s = sqrt(1 - x^2)`` given (Condon-Shortley phase).
+
+    ``degree`` and ``order`` are NumPy integer arrays broadcastable with ``x``; the loops run over
+    degrees only. ``P_m^m = (-1)^m (2m - 1)!! s^m``, ``P_{m+1}^m = (2m + 1) x P_m^m``, then
+    ``(l - m) P_l^m = (2l - 1) x P_{l-1}^m - (l + m - 1) P_{l-2}^m``.
+    """
+    dtype = x.dtype
+    max_degree = int(degree.max()) if degree.size else 0
+    l_t = tf.constant(degree, dtype=tf.int64)
+    m_t = tf.constant(order, dtype=tf.int64)
+    m_f = tf.cast(m_t, dtype)
+    x, s = x + tf.zeros_like(m_f), s + tf.zeros_like(m_f)
+    p_mm = tf.ones_like(x)
+    for i in range(1, max_degree + 1):
+        p_mm = tf.where(m_t >= i, p_mm * (-(2.0 * i - 1.0)) * s, p_mm)
+    p_prev2, p_prev1 = p_mm, x * (2.0 * m_f + 1.0) * p_mm
+    result = tf.where(l_t == m_t, p_prev2, p_prev1)
+    for k in range(2, max_degree + 1):
+        d = m_f + k
+        p_k = ((2.0 * d - 1.0) * x * p_prev1 - (d + m_f - 1.0) * p_prev2) / k
+        result = tf.where(l_t == m_t + k, p_k, result)
+        p_prev2, p_prev1 = p_prev1, p_k
+    return result
+
+
+def evaluate_legendre_polynomial(
+    degree_l: Any, order_m: Any, x: Any, name: str = "evaluate_legendre_polynomial"
+) -> tf.Tensor:
+    """Associated Legendre polynomials ``P_l^m(x)``, with the Condon-Shortley phase.
+
+    Matches ``scipy.special.lpmv(m, l, x)``: ``P_1^1(x) = -sqrt(1 - x^2)``.
+
+    Args:
+        degree_l: integer degrees ``l >= 0``, any shape broadcastable with the others (constants).
+        order_m: integer orders with ``0 <= m <= l``, broadcastable with ``degree_l``.
+        x: floating values in ``[-1, 1]``, broadcastable with ``degree_l`` and ``order_m``.
+
+    Returns:
+        The broadcast of the three shapes, ``P_l^m(x)`` in the dtype of ``x``. The factor
+        ``sqrt(1 - x^2)`` has a zero (finite) gradient at ``x = +-1``.
+
+    Raises:
+        ValueError: if ``degree_l`` or ``order_m`` are not integers, ``order_m`` is negative or
+            larger than ``degree_l``, ``x`` is not floating, or the shapes do not broadcast.
+    """
+    with tf.name_scope(name):
+        degree, order = _check_degree_order(degree_l, order_m)
+        if np.any(order < 0):
+            raise ValueError(f"order_m must be >= 0 for the Legendre polynomial, got {order}")
+        (x,) = shape.checked(x=(x, None))
+        shape.check_broadcast(degree_l=degree.shape, order_m=order.shape, x=tuple(x.shape))
+        return _legendre(degree, order, x, safe_ops.sqrt(1.0 - tf.square(x)))
+
+
+def _normalization(degree: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``K_l^|m|`` (times sqrt(2) for ``m != 0``) in float64."""
+    absm = np.abs(order)
+    log_ratio = np.vectorize(lambda a, b: math.lgamma(a + 1) - math.lgamma(b + 1))(
+        degree - absm, degree + absm
+    )
+    k = np.sqrt((2.0 * degree + 1.0) / (4.0 * np.pi) * np.exp(log_ratio))
+    return np.where(order == 0, k, np.sqrt(2.0) * k)
+
+
+def evaluate_spherical_harmonics(
+    degree_l: Any, order_m: Any, theta: Any, phi: Any, name: str = "evaluate_spherical_harmonics"
+) -> tf.Tensor:
+    """Real, orthonormal spherical harmonics ``Y_l^m(theta, phi)`` (see the module docstring).
+
+    Args:
+        degree_l: integer degrees, e.g. `[K]` from :func:`generate_l_m_permutations` (constants).
+        order_m: integer orders ``-l <= m <= l``, broadcastable with ``degree_l``.
+        theta: polar angles in ``[0, pi]`` from +z, e.g. `[A1, ..., An, 1]`.
+        phi: azimuths from +x about +z, broadcastable with ``theta``.
+
+    Returns:
+        The broadcast of the four shapes: `[A1, ..., An, K]` for the shapes above.
+
+    Raises:
+        ValueError: if ``degree_l``/``order_m`` are not integers with ``|m| <= l``, ``theta`` or
+            ``phi`` are not floating, or the shapes do not broadcast.
+    """
+    with tf.name_scope(name):
+        degree, order = _check_degree_order(degree_l, order_m)
+        theta, phi = shape.checked(theta=(theta, None), phi=(phi, None))
+        shape.check_broadcast(
+            degree_l=degree.shape,
+            order_m=order.shape,
+            theta=tuple(theta.shape),
+            phi=tuple(phi.shape),
+        )
+        degree, order = np.broadcast_arrays(degree, order)
+        absm = np.abs(order)
+        # The sin(theta) factor comes from theta itself, so the poles have finite gradients.
+        legendre = _legendre(degree, absm, tf.cos(theta), tf.sin(theta))
+        sign = np.where(absm % 2 == 1, -1.0, 1.0)  # cancels the Condon-Shortley phase
+        factor = tf.constant(_normalization(degree, order) * sign, dtype=theta.dtype)
+        m_f = tf.constant(absm, dtype=theta.dtype)
+        order_t = tf.constant(order)
+        azimuthal = tf.where(
+            order_t > 0, tf.cos(m_f * phi), tf.where(order_t < 0, tf.sin(m_f * phi), 1.0)
+        )
+        return factor * legendre * azimuthal
+
+
+def evaluate_spherical_harmonics_from_direction(
+    degree_l: Any, order_m: Any, direction: Any, name: str = "evaluate_spherical_harmonics_xyz"
+) -> tf.Tensor:
+    """The same real harmonics as :func:`evaluate_spherical_harmonics`, at unit directions.
+
+    Written as polynomials in ``(x, y, z)`` (``sin^m(t) cos(m p) = Re (x + i y)^m``), so the
+    gradient with respect to the direction is exact everywhere, the poles included.
+
+    Args:
+        degree_l: integer degrees, e.g. `[K]` (constants).
+        order_m: integer orders ``-l <= m <= l``, broadcastable with ``degree_l``.
+        direction: `[A1, ..., An, 3]` directions (normalized inside).
+
+    Returns:
+        `[A1, ..., An, K]` for `[K]` degrees and orders (the broadcast of the batch shapes).
+
+    Raises:
+        ValueError: as :func:`evaluate_spherical_harmonics`, or if ``direction`` does not end in 3.
+    """
+    with tf.name_scope(name):
+        degree, order = _check_degree_order(degree_l, order_m)
+        (direction,) = shape.checked(direction=(direction, 3))
+        shape.check_broadcast(
+            degree_l=degree.shape, order_m=order.shape, direction=tuple(direction.shape[:-1]) + (1,)
+        )
+        degree, order = np.broadcast_arrays(degree, order)
+        absm = np.abs(order)
+        x, y, z = tf.split(safe_ops.normalize(direction), 3, axis=-1)
+        polar = _legendre(degree, absm, z, tf.ones_like(z))  # P_l^m(z) / sin^m(theta)
+        order_t = tf.constant(order)
+        azimuthal = tf.ones_like(polar)
+        real, imaginary = tf.ones_like(x), tf.zeros_like(x)
+        for m in range(1, int(absm.max()) + 1 if absm.size else 1):
+            real, imaginary = x * real - y * imaginary, x * imaginary + y * real
+            azimuthal = tf.where(order_t == m, real, azimuthal)
+            azimuthal = tf.where(order_t == -m, imaginary, azimuthal)
+        sign = np.where(absm % 2 == 1, -1.0, 1.0)
+        factor = tf.constant(_normalization(degree, order) * sign, dtype=direction.dtype)
+        return factor * polar * azimuthal
+
+
+def generate_l_m_permutations(max_band: int) -> tuple[np.ndarray, np.ndarray]:
+    """All ``(l, m)`` with ``l <= max_band`` and ``m = -l, ..., l``, in the coefficient order.
+
+    Args:
+        max_band: the highest band ``L >= 0``.
+
+    Returns:
+        ``(degree_l, order_m)``: two int32 arrays of shape `[(L + 1)^2]`; entry ``l (l + 1) + m``
+        is ``(l, m)``.
+
+    Raises:
+        ValueError: if ``max_band`` is not a non-negative integer.
+    """
+    if isinstance(max_band, bool) or not isinstance(max_band, (int, np.integer)) or max_band < 0:
+        raise ValueError(f"max_band must be a non-negative int, got {max_band!r}")
+    degree = np.concatenate([np.full(2 * b + 1, b) for b in range(max_band + 1)]).astype(np.int32)
+    order = np.concatenate([np.arange(-b, b + 1) for b in range(max_band + 1)]).astype(np.int32)
+    return degree, order
+
+
+def rotate_zonal_harmonics(
+    zonal_coeffs: Any, theta: Any, phi: Any, name: str = "rotate_zonal_harmonics"
+) -> tf.Tensor:
+    """SH coefficients of a zonal function turned so that its axis points along ``(theta, phi)``.
+
+    A zonal function is symmetric about +z; its coefficients are ``z_l`` (those of ``Y_l^0``).
+    Turned to the axis ``a``, its coefficients are ``sqrt(4 pi / (2l + 1)) z_l Y_l^m(a)``.
+
+    Args:
+        zonal_coeffs: `[A1, ..., An, L + 1]` zonal coefficients, one per band.
+        theta: `[A1, ..., An, 1]` polar angle of the new axis.
+        phi: `[A1, ..., An, 1]` azimuth of the new axis.
+
+    Returns:
+        `[A1, ..., An, (L + 1)^2]` SH coefficients of the turned function.
+
+    Raises:
+        ValueError: if ``theta`` or ``phi`` do not end in 1, a dtype is not floating, or the
+            batch dimensions do not broadcast.
+    """
+    with tf.name_scope(name):
+        zonal_coeffs, theta, phi = shape.checked(
+            zonal_coeffs=(zonal_coeffs, (None,)), theta=(theta, 1), phi=(phi, 1)
+        )
+        if zonal_coeffs.shape[-1] is None:
+            raise ValueError("zonal_coeffs must have a known last dimension L + 1")
+        max_band = zonal_coeffs.shape[-1] - 1
+        degree, order = generate_l_m_permutations(max_band)
+        harmonics = evaluate_spherical_harmonics(degree, order, theta, phi)
+        scale = tf.constant(np.sqrt(4.0 * np.pi / (2.0 * degree + 1.0)), zonal_coeffs.dtype)
+        return scale * tf.gather(zonal_coeffs, degree, axis=-1) * harmonics
+
+
+def integration_product(
+    harmonics1: Any, harmonics2: Any, keepdims: bool = True, name: str = "integration_product"
+) -> tf.Tensor:
+    """The integral over the sphere of the product of two functions given by SH coefficients.
+
+    The basis is orthonormal, so the integral is the dot product of the coefficient vectors.
+
+    Args:
+        harmonics1: `[A1, ..., An, K]` coefficients of the first function.
+        harmonics2: `[A1, ..., An, K]` coefficients of the second function.
+        keepdims: keep the last axis, of size 1.
+
+    Returns:
+        `[A1, ..., An, 1]` integrals (`[A1, ..., An]` when ``keepdims`` is False).
+
+    Raises:
+        ValueError: if the last dimensions differ, a dtype is not floating, or the batch
+            dimensions do not broadcast.
+    """
+    with tf.name_scope(name):
+        harmonics1, harmonics2 = shape.checked(
+            harmonics1=(harmonics1, (None,)), harmonics2=(harmonics2, (None,))
+        )
+        shape.check_inner("harmonics2", harmonics2, harmonics1.shape[-1])
+        return tf.reduce_sum(harmonics1 * harmonics2, axis=-1, keepdims=keepdims)

@@ -1,0 +1,251 @@
+"""Spherical harmonics: SciPy references, orthonormality, zonal rotation, gradients, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.special
+
+from course_lib.graphics.math import spherical_harmonics as sh
+from course_lib.graphics.util.testing import assert_gradient_finite, assert_jacobian_matches
+
+MAX_BAND = 5
+
+
+def real_sh_scipy(degree, order, theta, phi):
+    """Real SH from SciPy's complex ones (which carry the Condon-Shortley phase)."""
+    absm = np.abs(order)
+    complex_y = scipy.special.sph_harm_y(degree, absm, theta, phi)
+    sign = (-1.0) ** absm
+    return np.where(
+        order > 0,
+        np.sqrt(2.0) * sign * complex_y.real,
+        np.where(order < 0, np.sqrt(2.0) * sign * complex_y.imag, complex_y.real),
+    )
+
+
+def legendre_pairs(max_band):
+    pairs = [(degree, order) for degree in range(max_band + 1) for order in range(degree + 1)]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+
+def quadrature(num_theta=12):
+    """Gauss-Legendre in cos(theta) x uniform phi: exact for the products tested here."""
+    cos_theta, weights = np.polynomial.legendre.leggauss(num_theta)
+    phi = (np.arange(2 * num_theta) + 0.5) * np.pi / num_theta
+    theta, phi = np.meshgrid(np.arccos(cos_theta), phi, indexing="ij")
+    weights = np.repeat(weights * np.pi / num_theta, 2 * num_theta)
+    return theta.reshape(-1, 1), phi.reshape(-1, 1), weights
+
+
+def test_legendre_matches_scipy_lpmv(rng):
+    degree, order = legendre_pairs(MAX_BAND)
+    x = rng.uniform(-1.0, 1.0, (40, 1))
+    expected = scipy.special.lpmv(order, degree, x)
+    np.testing.assert_allclose(
+        sh.evaluate_legendre_polynomial(degree, order, x), expected, rtol=1e-10, atol=1e-12
+    )
+    got32 = sh.evaluate_legendre_polynomial(degree, order, x.astype(np.float32))
+    np.testing.assert_allclose(got32, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_legendre_has_the_condon_shortley_phase():
+    value = sh.evaluate_legendre_polynomial(1, 1, np.array([0.6]))
+    np.testing.assert_allclose(value, [-0.8])
+
+
+def test_spherical_harmonics_match_scipy(rng):
+    degree, order = sh.generate_l_m_permutations(MAX_BAND)
+    theta = rng.uniform(0.0, np.pi, (30, 1))
+    phi = rng.uniform(-np.pi, np.pi, (30, 1))
+    expected = real_sh_scipy(degree, order, theta, phi)
+    got = sh.evaluate_spherical_harmonics(degree, order, theta, phi)
+    assert got.shape == (30, (MAX_BAND + 1) ** 2)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    got32 = sh.evaluate_spherical_harmonics(
+        degree, order, theta.astype(np.float32), phi.astype(np.float32)
+    )
+    np.testing.assert_allclose(got32, expected, rtol=1e-5, atol=2e-6)
+
+
+def test_first_band_is_positive_along_y_z_x():
+    degree, order = sh.generate_l_m_permutations(1)
+    axes = [(np.pi / 2, np.pi / 2), (0.0, 0.0), (np.pi / 2, 0.0)]  # y, z, x
+    theta = np.array([[a[0]] for a in axes])
+    phi = np.array([[a[1]] for a in axes])
+    values = sh.evaluate_spherical_harmonics(degree, order, theta, phi).numpy()[:, 1:]
+    np.testing.assert_allclose(values, np.sqrt(3.0 / (4.0 * np.pi)) * np.eye(3), atol=1e-12)
+
+
+def test_direction_form_matches_the_angle_form(rng):
+    degree, order = sh.generate_l_m_permutations(MAX_BAND)
+    theta = rng.uniform(0.0, np.pi, (20, 1))
+    phi = rng.uniform(-np.pi, np.pi, (20, 1))
+    direction = 2.5 * np.concatenate(
+        [np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], axis=-1
+    )
+    np.testing.assert_allclose(
+        sh.evaluate_spherical_harmonics_from_direction(degree, order, direction),
+        real_sh_scipy(degree, order, theta, phi),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+def test_harmonics_are_orthonormal():
+    degree, order = sh.generate_l_m_permutations(4)
+    theta, phi, weights = quadrature(12)
+    basis = sh.evaluate_spherical_harmonics(degree, order, theta, phi).numpy()
+    gram = basis.T @ (basis * weights[:, None])
+    np.testing.assert_allclose(gram, np.eye(25), atol=1e-12)
+
+
+def test_generate_l_m_permutations():
+    degree, order = sh.generate_l_m_permutations(2)
+    np.testing.assert_array_equal(degree, [0, 1, 1, 1, 2, 2, 2, 2, 2])
+    np.testing.assert_array_equal(order, [0, -1, 0, 1, -2, -1, 0, 1, 2])
+    assert degree.dtype == np.int32
+    for band in range(5):
+        degree, order = sh.generate_l_m_permutations(band)
+        index = degree * (degree + 1) + order
+        np.testing.assert_array_equal(index, np.arange((band + 1) ** 2))
+
+
+def test_integration_product_matches_numerical_integration(rng):
+    degree, order = sh.generate_l_m_permutations(3)
+    f, g = rng.normal(size=(2, 3, 16))
+    theta, phi, weights = quadrature(10)
+    basis = real_sh_scipy(degree, order, theta, phi)
+    numeric = np.einsum("n,bn,bn->b", weights, f @ basis.T, g @ basis.T)
+    got = sh.integration_product(f, g)
+    assert got.shape == (3, 1)
+    np.testing.assert_allclose(got[:, 0], numeric, rtol=1e-10)
+    assert sh.integration_product(f, g, keepdims=False).shape == (3,)
+
+
+def test_rotated_zonal_harmonics_match_the_rotated_function(rng):
+    zonal = rng.normal(size=(2, 4))  # bands 0..3
+    axis_theta = rng.uniform(0.0, np.pi, (2, 1))
+    axis_phi = rng.uniform(-np.pi, np.pi, (2, 1))
+    coeffs = sh.rotate_zonal_harmonics(zonal, axis_theta, axis_phi).numpy()
+    assert coeffs.shape == (2, 16)
+    theta = rng.uniform(0.0, np.pi, (50, 1))
+    phi = rng.uniform(-np.pi, np.pi, (50, 1))
+    degree, order = sh.generate_l_m_permutations(3)
+    basis = real_sh_scipy(degree, order, theta, phi)
+
+    def unit(t, p):
+        return np.concatenate([np.sin(t) * np.cos(p), np.sin(t) * np.sin(p), np.cos(t)], -1)
+
+    for b in range(2):
+        cosine = unit(theta, phi) @ unit(axis_theta[b], axis_phi[b])
+        direct = sum(
+            zonal[b, band]
+            * np.sqrt((2 * band + 1) / (4 * np.pi))
+            * scipy.special.eval_legendre(band, cosine)
+            for band in range(4)
+        )
+        np.testing.assert_allclose(basis @ coeffs[b], direct, rtol=1e-9, atol=1e-10)
+
+
+def test_rotating_about_z_by_zero_keeps_zonal_coefficients():
+    zonal = np.array([1.0, 2.0, 3.0])
+    coeffs = sh.rotate_zonal_harmonics(zonal, [0.0], [0.0]).numpy()
+    expected = np.zeros(9)
+    expected[[0, 2, 6]] = zonal
+    np.testing.assert_allclose(coeffs, expected, atol=1e-12)
+
+
+# --- gradients ----------------------------------------------------------------------------------
+
+
+def test_legendre_jacobian():
+    degree, order = legendre_pairs(3)
+    assert_jacobian_matches(
+        lambda x: sh.evaluate_legendre_polynomial(degree, order, x), [[[0.3], [-0.55]]]
+    )
+
+
+def test_spherical_harmonics_jacobian():
+    degree, order = sh.generate_l_m_permutations(3)
+    assert_jacobian_matches(
+        lambda t, p: sh.evaluate_spherical_harmonics(degree, order, t, p),
+        [[[0.4], [2.1]], [[0.7], [-2.0]]],
+    )
+
+
+def test_direction_form_jacobian():
+    degree, order = sh.generate_l_m_permutations(3)
+    assert_jacobian_matches(
+        lambda d: sh.evaluate_spherical_harmonics_from_direction(degree, order, d),
+        [[[0.2, -0.5, 0.8], [0.0, 0.0, 1.0]]],
+    )
+
+
+def test_rotate_zonal_and_integration_product_jacobians():
+    assert_jacobian_matches(sh.rotate_zonal_harmonics, [[[0.5, -1.0, 0.3]], [[0.9]], [[-0.4]]])
+    assert_jacobian_matches(
+        sh.integration_product, [[[0.1, 0.2, -0.3, 0.4]], [[1.0, -0.5, 0.2, 0.7]]]
+    )
+
+
+@pytest.mark.parametrize("theta", [0.0, np.pi])
+def test_gradients_are_finite_at_the_poles(theta):
+    degree, order = sh.generate_l_m_permutations(4)
+    assert_gradient_finite(
+        lambda t, p: sh.evaluate_spherical_harmonics(degree, order, t, p), [[theta]], [[0.3]]
+    )
+    assert_gradient_finite(
+        lambda z: sh.rotate_zonal_harmonics(z[0:1], z[1:2], z[2:3]), [1.0, theta, 0.0]
+    )
+    assert_gradient_finite(
+        lambda d: sh.evaluate_spherical_harmonics_from_direction(degree, order, d),
+        [[0.0, 0.0, np.cos(theta)]],
+    )
+
+
+@pytest.mark.parametrize("x", [1.0, -1.0])
+def test_legendre_gradient_is_finite_at_the_ends(x):
+    degree, order = legendre_pairs(4)
+    assert_gradient_finite(lambda v: sh.evaluate_legendre_polynomial(degree, order, v), [[x]])
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_rejects_non_integer_degrees_and_orders():
+    with pytest.raises(ValueError, match="degree_l"):
+        sh.evaluate_spherical_harmonics(np.array([1.0]), np.array([0]), [0.1], [0.2])
+    with pytest.raises(ValueError, match="order_m"):
+        sh.evaluate_spherical_harmonics(np.array([1]), np.array([0.5]), [0.1], [0.2])
+    with pytest.raises(ValueError, match="order_m"):
+        sh.evaluate_spherical_harmonics(np.array([1]), np.array([2]), [0.1], [0.2])
+    with pytest.raises(ValueError, match="order_m"):
+        sh.evaluate_legendre_polynomial(np.array([2]), np.array([-1]), [0.1])
+    with pytest.raises(ValueError, match="degree_l"):
+        sh.evaluate_legendre_polynomial(np.array([-1]), np.array([0]), [0.1])
+
+
+def test_rejects_integer_angles_and_bad_shapes():
+    degree, order = sh.generate_l_m_permutations(1)
+    with pytest.raises(ValueError, match="theta"):
+        sh.evaluate_spherical_harmonics(degree, order, np.array([[1]]), np.array([[0.2]]))
+    with pytest.raises(ValueError, match="theta"):
+        sh.evaluate_spherical_harmonics(degree, order, np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="x"):
+        sh.evaluate_legendre_polynomial(1, 0, np.array([1, 0]))
+    with pytest.raises(ValueError, match="direction"):
+        sh.evaluate_spherical_harmonics_from_direction(degree, order, [[0.0, 1.0]])
+
+
+def test_rotate_zonal_and_integration_product_reject_bad_shapes():
+    with pytest.raises(ValueError, match="theta"):
+        sh.rotate_zonal_harmonics([[1.0, 2.0]], [[0.1, 0.2]], [[0.3]])
+    with pytest.raises(ValueError, match="phi"):
+        sh.rotate_zonal_harmonics(np.ones((2, 3)), np.ones((2, 1)), np.ones((3, 1)))
+    with pytest.raises(ValueError, match="harmonics2"):
+        sh.integration_product(np.ones((2, 4)), np.ones((2, 9)))
+    with pytest.raises(ValueError, match="harmonics"):
+        sh.integration_product(np.ones((2, 4)), np.ones((3, 4)))
+    with pytest.raises(ValueError, match="max_band"):
+        sh.generate_l_m_permutations(-1)
