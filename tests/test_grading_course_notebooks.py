@@ -21,6 +21,7 @@ TOPICS = (
     "cameras",
     "materials_and_lights",
     "interpolation",
+    "rasterizer",
 )
 
 

@@ -184,3 +184,11 @@ def test_assert_gradient_finite_catches_nan():
 def test_vector_ops_reject_scalars():
     with pytest.raises(ValueError, match=r"u must have shape \[A1, \.\.\., An, \?\]"):
         vector.dot(1.0, [1.0])
+
+
+def test_image_size_accepts_two_positive_integers_and_names_the_argument():
+    assert shape.image_size((3, 4)) == (3, 4)
+    assert shape.image_size(np.array([5, 6])) == (5, 6)
+    for bad in [(0, 4), (3,), (2.5, 4), "ab", None, (True, 2)]:
+        with pytest.raises(ValueError, match="image_size must be"):
+            shape.image_size(bad)

@@ -1,1 +1,1 @@
-"""Rendering: cameras and reflectance."""
+"""Rendering: cameras, reflectance, lights, a ray-traced sphere and a differentiable rasterizer."""

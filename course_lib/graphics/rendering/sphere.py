@@ -84,9 +84,7 @@ def camera_rays(
     Raises:
         ValueError: for an unknown projection or a non-positive image size.
     """
-    height, width = (int(v) for v in image_size)
-    if height < 1 or width < 1:
-        raise ValueError(f"image_size must be two positive ints, got {image_size}")
+    height, width = shape.image_size(image_size)
     rows = tf.cast(tf.range(height), dtype) + 0.5
     cols = tf.cast(tf.range(width), dtype) + 0.5
     y, x = tf.meshgrid(rows - height / 2.0, cols - width / 2.0, indexing="ij")

@@ -149,6 +149,18 @@ def checked(**arguments: tuple[Any, Inner]) -> tuple[tf.Tensor, ...]:
     return tuple(tensors.values())
 
 
+def image_size(value: Any, name: str = "image_size") -> tuple[int, int]:
+    """``(height, width)`` as two Python ints >= 1; ``ValueError`` naming ``name`` otherwise."""
+    try:
+        height, width = (int(v) for v in value)
+        whole = all(float(v) == int(v) and not isinstance(v, bool) for v in value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be (height, width), got {value!r}") from error
+    if not whole or height < 1 or width < 1:
+        raise ValueError(f"{name} must be (height, width), two positive integers, got {value!r}")
+    return height, width
+
+
 def broadcast_batch(*tensors_and_inner: tuple[tf.Tensor, Inner]) -> list[tf.Tensor]:
     """Broadcasts the batch dimensions of tensors whose inner shapes differ.
 

@@ -11,7 +11,6 @@ Points at ``z = 0`` give large but finite values and finite gradients.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import tensorflow as tf
@@ -140,20 +139,10 @@ def pixel_rays(
             batch dimensions do not broadcast, or a dtype is not floating.
     """
     with tf.name_scope(name):
-        if (
-            len(image_size) != 2
-            or not all(
-                isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in image_size
-            )
-            or min(image_size) < 1
-        ):
-            raise ValueError(
-                f"image_size must be (height, width), two positive ints, got {image_size!r}"
-            )
         focal, principal_point = shape.checked(
             focal=(focal, 2), principal_point=(principal_point, 2)
         )
-        height, width = (int(n) for n in image_size)
+        height, width = shape.image_size(image_size)
         rows, columns = tf.meshgrid(
             tf.range(height, dtype=focal.dtype) + 0.5,
             tf.range(width, dtype=focal.dtype) + 0.5,

@@ -1,0 +1,270 @@
+"""How fast is course_lib's pure-TensorFlow rasterizer? Ratios against trimesh's ray caster.
+
+Run: ``python benchmarks/bench_rasterizer.py [--repeats 10] [--trimesh-repeats 1]``. Prints
+Markdown tables; ``benchmarks/run.py`` calls :func:`run` for the suite's table.
+
+The scene: an icosphere (subdivisions 3, 4, 5: 1,280, 5,120 and 20,480 triangles) of radius 1
+at z = 3.5, seen by a 256x256 pinhole camera with focal length 250 pixels (the sphere covers
+about a quarter of the image). Contenders:
+
+- trimesh's ray caster (``mesh.ray.intersects_location``, first hits, rtree-accelerated) from
+  every pixel centre, the baseline (ratio 1), timed ``--trimesh-repeats`` times (it is slow);
+- ``rasterizer.rasterize`` under ``tf.function``, all four outputs fetched; goal: at most
+  1/100 of trimesh's time at 5k triangles;
+- forward + backward: the same plus the gradient of a loss of depth and barycentrics with
+  respect to the vertices; goal: at most 3x the forward time.
+
+Results are checked to agree (triangle ids on ≥ 99.9 % of covered pixels) before timing. Then
+time and peak memory as the triangles (1k, 5k, 20k at 256²) and the pixels (128², 256², 512² at
+5k triangles) grow: memory is the peak resident set of a fresh process during its first forward
++ backward (tracing included), sampled every millisecond, minus its resident set just before
+(TensorFlow and the mesh excluded). This is not a test: it never fails, it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from course_lib import data
+from course_lib.graphics.rendering import rasterizer  # sets TensorFlow's log level first
+from course_lib.perf.benchmark import Comparison, time_alternately, time_callable
+
+SPEED_GOAL = 0.01  # forward time / trimesh's time at 5k triangles, at most
+BACKWARD_GOAL = 3.0  # forward + backward time / forward time, at most
+SUBDIVISIONS = (3, 4, 5)
+IMAGE_SIDES = (128, 256, 512)
+
+
+def scene(subdivisions: int, side: int = 256):
+    """Vertices, triangles, focal and principal point of the benchmark scene (float32)."""
+    vertices, triangles = data.load_mesh("icosphere", subdivisions)
+    vertices = (vertices + np.array([0.0, 0.0, 3.5], np.float32)).astype(np.float32)
+    scale = side / 256
+    focal = np.array([250.0, 250.0], np.float32) * scale
+    centre = np.array([side / 2, side / 2], np.float32)
+    return vertices, triangles, focal, centre
+
+
+def trimesh_caster(vertices, triangles, focal, centre, side):
+    """A callable: trimesh's first-hit triangle ids `[side, side]` (-1 for misses)."""
+    import trimesh
+
+    jj, ii = np.meshgrid(np.arange(side), np.arange(side))
+    directions = np.stack(
+        [(jj + 0.5 - centre[0]) / focal[0], (ii + 0.5 - centre[1]) / focal[1], np.ones(jj.shape)],
+        axis=-1,
+    ).reshape(-1, 3)
+    origins = np.zeros_like(directions)
+
+    def cast():
+        # A fresh mesh each call, so no cached acceleration structure is reused between calls.
+        mesh = trimesh.Trimesh(vertices.astype(np.float64), triangles, process=False)
+        _, ray, tri = mesh.ray.intersects_location(origins, directions, multiple_hits=False)
+        index = -np.ones(side * side, np.int64)
+        index[ray] = tri
+        return index.reshape(side, side)
+
+    return cast
+
+
+def rasterizer_calls(vertices, triangles, focal, centre, side):
+    """Forward and forward + backward callables (``tf.function``, results fetched)."""
+    import tensorflow as tf
+
+    size = (side, side)
+    weights = tf.constant([1.0, 2.0, 3.0])
+
+    @tf.function
+    def forward(v):
+        return rasterizer.rasterize(v, triangles, focal, centre, size)
+
+    @tf.function
+    def forward_backward(v):
+        with tf.GradientTape() as tape:
+            tape.watch(v)
+            r = rasterizer.rasterize(v, triangles, focal, centre, size)
+            loss = tf.reduce_sum(r.depth) + tf.reduce_sum(r.barycentrics * weights)
+        return r, tape.gradient(loss, v)
+
+    v = tf.constant(vertices)
+
+    def fetched(fn):
+        return lambda: tf.nest.map_structure(lambda x: x.numpy(), fn(v))
+
+    return fetched(forward), fetched(forward_backward)
+
+
+def measure_speed(repeats: int = 10, trimesh_repeats: int = 1) -> dict[int, dict[str, Comparison]]:
+    """Triangles -> ``"forward"`` vs trimesh and ``"backward"`` (forward + backward) vs forward."""
+    out = {}
+    for subdivisions in SUBDIVISIONS:
+        vertices, triangles, focal, centre = scene(subdivisions)
+        forward, forward_backward = rasterizer_calls(vertices, triangles, focal, centre, 256)
+        cast = trimesh_caster(vertices, triangles, focal, centre, 256)
+        expected = cast()
+        got = forward().triangle_index
+        covered = (expected >= 0) | (got >= 0)
+        agreement = np.mean(expected[covered] == got[covered])
+        assert agreement >= 0.999, f"triangle ids agree on only {agreement:.4%} of pixels"
+        reference = time_callable(cast, warmup=0, repeats=trimesh_repeats)
+        t = time_alternately(
+            {"forward": forward, "backward": forward_backward}, warmup=2, repeats=repeats
+        )
+        out[len(triangles)] = {
+            "forward": Comparison(t["forward"], reference),
+            "backward": Comparison(t["backward"], t["forward"]),
+        }
+    return out
+
+
+_PROBE = "--memory-probe"
+
+
+def _probe(subdivisions: int, side: int) -> None:
+    """In a fresh process: one forward + backward; print RSS before it and its peak during it.
+
+    The peak is sampled every millisecond by a thread (``psutil``), since TensorFlow has no
+    allocator statistics on the CPU.
+    """
+    import threading
+
+    import psutil
+
+    vertices, triangles, focal, centre = scene(subdivisions, side)
+    _, forward_backward = rasterizer_calls(vertices, triangles, focal, centre, side)
+    process = psutil.Process()
+    before = process.memory_info().rss
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            done.wait(0.001)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    forward_backward()
+    done.set()
+    thread.join()
+    peak[0] = max(peak[0], process.memory_info().rss)
+    print(json.dumps({"before_mb": before / 2**20, "peak_mb": peak[0] / 2**20}))
+
+
+def peak_memory_mb(subdivisions: int, side: int) -> dict[str, float]:
+    """``before_mb`` and ``peak_mb`` of a fresh process's forward + backward (see the docs)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    result = subprocess.run(
+        [sys.executable, __file__, _PROBE, str(subdivisions), str(side)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure_growth(repeats: int = 5) -> list[dict]:
+    """Time (forward, forward + backward) and peak memory as triangles and pixels grow."""
+    configs = [(s, 256) for s in SUBDIVISIONS] + [(4, side) for side in IMAGE_SIDES if side != 256]
+    out = []
+    for subdivisions, side in configs:
+        vertices, triangles, focal, centre = scene(subdivisions, side)
+        forward, forward_backward = rasterizer_calls(vertices, triangles, focal, centre, side)
+        t = time_alternately(
+            {"forward": forward, "backward": forward_backward}, warmup=2, repeats=repeats
+        )
+        memory = peak_memory_mb(subdivisions, side)
+        out.append(
+            {
+                "triangles": len(triangles),
+                "side": side,
+                "forward_ms": t["forward"].median_ms,
+                "backward_ms": t["backward"].median_ms,
+                "memory_mb": memory["peak_mb"] - memory["before_mb"],
+                "process_peak_mb": memory["peak_mb"],
+            }
+        )
+    return out
+
+
+def rows(results: dict[int, dict[str, Comparison]]) -> list[dict]:
+    """The suite's rows (see ``benchmarks/run.py``) for :func:`measure_speed`'s results."""
+    out = []
+    for triangles, c in results.items():
+        goal = SPEED_GOAL if triangles == 5120 else None
+        out += [
+            c["forward"].row(
+                f"rasterize, {triangles:,} triangles, 256²", "trimesh ray caster", at_most=goal
+            ),
+            c["backward"].row(
+                f"rasterize forward + backward, {triangles:,} triangles, 256²",
+                "rasterize forward",
+                at_most=BACKWARD_GOAL,
+            ),
+        ]
+    return out
+
+
+def run() -> list[dict]:
+    """The speed comparison at its default sizes, as rows for ``benchmarks/run.py``."""
+    return rows(measure_speed())
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None and len(sys.argv) == 4 and sys.argv[1] == _PROBE:
+        _probe(int(sys.argv[2]), int(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=10, help="timed calls per contender")
+    parser.add_argument("--trimesh-repeats", type=int, default=1, help="timed trimesh calls")
+    parser.add_argument("--no-growth", action="store_true", help="skip the growth table")
+    args = parser.parse_args(argv)
+
+    print("Icosphere at z = 3.5, 256x256 pinhole camera (focal 250 px); medians of")
+    print(f"{args.repeats} alternating calls (trimesh: {args.trimesh_repeats}).\n")
+    print(
+        "| triangles | trimesh (ms) | forward (ms) | forward / trimesh "
+        "| forward + backward (ms) | (f + b) / forward |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    verdicts = []
+    for triangles, c in measure_speed(args.repeats, args.trimesh_repeats).items():
+        f, b = c["forward"], c["backward"]
+        print(
+            f"| {triangles:,} | {f.reference.median_ms:.0f} | {f.candidate.median_ms:.1f} "
+            f"| {f.ratio:.4f}x ({f.speedup:.0f}x faster) | {b.candidate.median_ms:.1f} "
+            f"| {b.ratio:.2f}x |"
+        )
+        if triangles == 5120:
+            verdicts.append(
+                f"forward / trimesh at 5k: {f.ratio:.4f}x "
+                f"({'meets' if f.ratio <= SPEED_GOAL else 'MISSES'} <= {SPEED_GOAL}x)"
+            )
+        verdicts.append(
+            f"(forward + backward) / forward at {triangles:,}: {b.ratio:.2f}x "
+            f"({'meets' if b.ratio <= BACKWARD_GOAL else 'MISSES'} <= {BACKWARD_GOAL:g}x)"
+        )
+    print()
+    for line in verdicts:
+        print(f"- {line}")
+    if not args.no_growth:
+        print("\nGrowth (memory: peak RSS growth of a fresh process during forward + backward):\n")
+        print("| triangles | image | forward (ms) | forward + backward (ms) | memory (MB) |")
+        print("|---:|---:|---:|---:|---:|")
+        for g in measure_growth():
+            print(
+                f"| {g['triangles']:,} | {g['side']}² | {g['forward_ms']:.1f} "
+                f"| {g['backward_ms']:.1f} | {g['memory_mb']:.0f} |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

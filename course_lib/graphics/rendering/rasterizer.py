@@ -1,0 +1,641 @@
+"""A differentiable triangle rasterizer in pure TensorFlow (no compiled ops; CPU and GPU).
+
+``rasterize`` turns a triangle mesh in camera coordinates into four images: the depth of the
+nearest surface, the index of the triangle seen, its perspective-correct barycentric
+coordinates and a coverage mask. ``interpolate`` turns per-vertex attributes (normals, colours,
+UVs) into per-pixel ones and ``sample_texture`` looks up UV-mapped textures bilinearly.
+
+Conventions. The camera sits at the origin and looks down +z, as in
+:mod:`course_lib.graphics.rendering.camera.perspective`: a point ``[x, y, z]`` lands on pixel
+``[fx x / z + cx, fy y / z + cy]``, x to the right and y *down*. Pixel ``(i, j)`` (row i,
+column j) is sampled at its centre ``(x, y) = (j + 0.5, i + 0.5)``. A pixel is covered by a
+triangle when its centre is inside the triangle's projection, edges included (pixels exactly
+on an edge shared by two triangles are claimed by both; the z-test picks one, and between
+equal depths the lower triangle index wins). Either winding is drawn unless
+``cull_backfaces=True``, which drops triangles whose normal ``(v1 - v0) x (v2 - v0)`` points
+away from the camera (faces counter-clockwise seen from outside, the convention of
+``data.load_mesh``, are the front faces). Only triangles entirely in front of the near plane
+(all three vertices at ``z > near``, default ``NEAR = 1e-3``) are drawn: there is no clipping,
+so a triangle crossing the near plane or behind the camera is dropped whole. Zero-area
+triangles are never drawn.
+
+Which gradients each mode gives:
+
+- ``rasterize`` (hard mode): *which* triangle covers a pixel is a discrete choice with no
+  gradient. Given that choice, depth, barycentrics and everything ``interpolate`` computes from
+  them are smooth functions of the vertex positions (and of the attributes, focal and principal
+  point), and their gradients are exact. Moving a silhouette or an occlusion boundary changes
+  which pixels are covered, and that has no gradient here: mask and triangle index have none.
+- ``soft_silhouette`` (soft mode, after SoftRas): every triangle contributes a sigmoid of the
+  signed distance from the pixel centre to its projection, so the silhouette is a smooth
+  function of the vertex positions and gradients flow at silhouettes (and at occlusion
+  boundaries of the outline), which is what fitting a pose or a shape to a target outline needs.
+  It gives coverage only, no depth order.
+
+Speed and memory. Nothing loops over triangles or pixels in Python. Each drawn triangle
+proposes the pixels of its bounding box; these (triangle, pixel) pairs are enumerated in chunks
+of at most ``CHUNK`` pairs inside a ``tf.while_loop``, tested with the edge functions, and the
+z-test is one segment minimum per chunk over a 64-bit key (depth bits, then triangle index).
+This selection carries no gradient and keeps only per-pixel state, so memory grows with the
+pixels plus one chunk, not with the triangles. The differentiable part then recomputes the
+barycentrics of the one selected triangle per pixel. Time grows with the number of pairs, i.e.
+the sum of the triangles' bounding-box areas plus the number of triangles, plus the pixels.
+``soft_silhouette`` enumerates pairs the same way (boxes grown by its cutoff, so it handles many
+more pairs) and is chunked in both directions: its gradient recomputes each chunk of pairs
+rather than storing them, so its memory too is one chunk plus per-pixel and per-vertex state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from course_lib.graphics.geometry.representation import mesh
+from course_lib.graphics.rendering import barycentric
+from course_lib.graphics.util import safe_ops, shape
+
+#: Triangles are drawn only when all three vertices have camera z greater than this.
+NEAR = 1e-3
+#: The most (triangle, pixel) candidate pairs handled at once.
+CHUNK = 1 << 18
+#: Slack of the inside test, in barycentric units: pixel centres this close outside an edge
+#: count as on it (so rounding never opens cracks between triangles that share an edge).
+EDGE_TOLERANCE = 1e-5
+#: ``soft_silhouette`` ignores a triangle beyond this many ``sigma`` outside it (where its
+#: sigmoid is below 1e-4).
+SOFT_CUTOFF = 9.2
+
+_NO_HIT = np.iinfo(np.int64).max
+
+
+class Rasterized(NamedTuple):
+    """The output of :func:`rasterize`; ``[A1, ..., An]`` are the batch dimensions.
+
+    Attributes:
+        depth: `[A1, ..., An, H, W]` camera z of the nearest surface, 0 on the background.
+        triangle_index: `[A1, ..., An, H, W]` int32 index of the triangle seen, -1 on the
+            background.
+        barycentrics: `[A1, ..., An, H, W, 3]` perspective-correct barycentric coordinates of
+            the surface point within that triangle, 0 on the background.
+        mask: `[A1, ..., An, H, W]` 1.0 where a triangle covers the pixel, else 0.0.
+    """
+
+    depth: tf.Tensor
+    triangle_index: tf.Tensor
+    barycentrics: tf.Tensor
+    mask: tf.Tensor
+
+
+# --- argument checks ---------------------------------------------------------------------------
+
+
+def _flatten_batch(vertices, camera_a, camera_b):
+    """Broadcasts the batch dimensions; returns ``[B, V, 3], [B, 2], [B, 2]`` and the batch."""
+    batch = tf.broadcast_dynamic_shape(
+        tf.broadcast_dynamic_shape(tf.shape(vertices)[:-2], tf.shape(camera_a)[:-1]),
+        tf.shape(camera_b)[:-1],
+    )
+    count = tf.reduce_prod(batch)
+    num_vertices = tf.shape(vertices)[-2]
+    vertices = tf.reshape(
+        tf.broadcast_to(vertices, tf.concat([batch, [num_vertices, 3]], 0)), [count, -1, 3]
+    )
+    camera_a = tf.reshape(tf.broadcast_to(camera_a, tf.concat([batch, [2]], 0)), [count, 2])
+    camera_b = tf.reshape(tf.broadcast_to(camera_b, tf.concat([batch, [2]], 0)), [count, 2])
+    return vertices, camera_a, camera_b, batch
+
+
+def _project(vertices, camera_a, camera_b, perspective):
+    """Pixels ``[B, V, 2]`` of ``[B, V, 3]`` vertices (perspective or orthographic)."""
+    xy = vertices[..., :2]
+    if perspective:
+        xy = safe_ops.divide(xy, vertices[..., 2:])
+    return camera_a[:, None, :] * xy + camera_b[:, None, :]
+
+
+# --- candidate (triangle, pixel) pairs ---------------------------------------------------------
+
+
+def _boxes(screen, z, triangles, height, width, near, margin, keep):
+    """Per-(batch, triangle) pixel bounding boxes of the drawn triangles.
+
+    Returns ``candidates`` `[N, 2]` int64 (batch, triangle) of the triangles with a non-empty
+    box, their boxes `[N, 3]` float (first column, first row, box width), their pair counts `[N]`
+    int64 and the gathered screen vertices `[B, F, 3, 2]`.
+    """
+    corners = tf.gather(screen, triangles, axis=1)  # [B, F, 3, 2]
+    depths = tf.gather(z, triangles, axis=1)  # [B, F, 3]
+    drawn = tf.logical_and(tf.reduce_all(depths > near, axis=-1), keep)
+    drawn = tf.logical_and(drawn, tf.reduce_all(tf.math.is_finite(corners), axis=[-2, -1]))
+    low = tf.reduce_min(corners, axis=-2) - margin  # [B, F, 2]
+    high = tf.reduce_max(corners, axis=-2) + margin
+    limit = tf.constant([width, height], screen.dtype)
+    # Pixel centres k + 0.5 inside [low, high]: k from ceil(low - 0.5) to floor(high - 0.5).
+    first = tf.math.ceil(tf.clip_by_value(low - 0.5, -1.0, limit))
+    last = tf.math.floor(tf.clip_by_value(high - 0.5, -1.0, limit))
+    first = tf.maximum(first, 0.0)
+    last = tf.minimum(last, limit - 1.0)
+    size = tf.maximum(last - first + 1.0, 0.0)
+    count = tf.cast(size[..., 0], tf.int64) * tf.cast(size[..., 1], tf.int64)
+    count = tf.where(drawn, count, tf.zeros_like(count))
+    candidates = tf.where(count > 0)  # [N, 2]
+    box = tf.gather_nd(tf.concat([first, size[..., :1]], axis=-1), candidates)
+    return candidates, box, tf.gather_nd(count, candidates), corners
+
+
+def _pairs(offset, starts, box):
+    """The candidate index `[P]` and pixel (column, row) `[P]` of each pair number `offset`."""
+    candidate = tf.searchsorted(starts, offset, side="right") - 1
+    local = offset - tf.gather(starts, candidate)
+    info = tf.gather(box, candidate)  # [P, 3]: first column, first row, box width
+    box_width = tf.cast(info[:, 2], tf.int64)
+    column = tf.cast(info[:, 0], tf.int64) + local % box_width
+    row = tf.cast(info[:, 1], tf.int64) + local // box_width
+    return candidate, column, row
+
+
+def _chunked(total, body, initial):
+    """Runs ``body(offsets, state) -> state`` over ``[0, total)`` in chunks of ``CHUNK``."""
+    chunks = (total + CHUNK - 1) // CHUNK
+
+    def step(k, state):
+        start = k * CHUNK
+        offsets = tf.range(start, tf.minimum(start + CHUNK, total))
+        return k + 1, body(offsets, state)
+
+    def more(k, state):
+        return k < chunks
+
+    _, state = tf.while_loop(more, step, (tf.constant(0, tf.int64), initial))
+    return state
+
+
+# --- the hard rasterizer -----------------------------------------------------------------------
+
+
+def _select(screen, z, triangles, height, width, perspective, cull, near):
+    """The int32 triangle index `[B, H, W]` of the nearest covering triangle (-1: none)."""
+    dtype = screen.dtype
+    batch = tf.shape(screen)[0]
+    keep = tf.ones([batch, tf.shape(triangles)[0]], tf.bool)
+    corners = tf.gather(screen, triangles, axis=1)
+    a, b, c = corners[..., 0, :], corners[..., 1, :], corners[..., 2, :]
+    u, v = b - a, c - a
+    area = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]  # [B, F]
+    keep = tf.not_equal(area, 0.0)
+    if cull:
+        # Front faces (normal towards the camera) have a negative signed area on screen: the
+        # image's y axis points down, so they appear clockwise on screen.
+        keep = tf.logical_and(keep, area < 0.0)
+    candidates, box, count, corners = _boxes(screen, z, triangles, height, width, near, 0.0, keep)
+    # Per candidate: a, the scaled edge vectors giving (s, t), and the depth plane.
+    a, u, v = tf.gather_nd(a, candidates), tf.gather_nd(u, candidates), tf.gather_nd(v, candidates)
+    inverse_area = 1.0 / tf.gather_nd(area, candidates)[:, None]
+    depths = tf.gather_nd(tf.gather(z, triangles, axis=1), candidates)  # [N, 3]
+    if perspective:
+        depths = 1.0 / depths  # 1/z is linear in screen space
+    plane = tf.stack([depths[:, 0], depths[:, 1] - depths[:, 0], depths[:, 2] - depths[:, 0]], -1)
+    table = tf.concat(
+        [
+            a,
+            tf.stack([v[:, 1], v[:, 0], u[:, 0], u[:, 1]], axis=-1) * inverse_area,
+            plane,
+        ],
+        axis=-1,
+    )  # [N, 9]
+    image, triangle = candidates[:, 0], tf.cast(candidates[:, 1], tf.int32)
+    starts = tf.concat([[0], tf.cumsum(count)[:-1]], axis=0)
+    total = tf.reduce_sum(count)
+    segments = tf.cast(batch, tf.int64) * height * width
+    tolerance = tf.constant(-EDGE_TOLERANCE, dtype)
+
+    def body(offsets, best):
+        candidate, column, row = _pairs(offsets, starts, box)
+        entry = tf.gather(table, candidate)
+        qx = tf.cast(column, dtype) + 0.5 - entry[:, 0]
+        qy = tf.cast(row, dtype) + 0.5 - entry[:, 1]
+        s = qx * entry[:, 2] - qy * entry[:, 3]
+        t = qy * entry[:, 4] - qx * entry[:, 5]
+        hit = (s >= tolerance) & (t >= tolerance) & (1.0 - s - t >= tolerance)
+        depth = entry[:, 6] + s * entry[:, 7] + t * entry[:, 8]
+        if perspective:
+            depth = 1.0 / depth
+        bits = tf.cast(tf.bitcast(tf.cast(depth, tf.float32), tf.int32), tf.int64)
+        key = tf.bitwise.left_shift(bits, 32) + tf.cast(tf.gather(triangle, candidate), tf.int64)
+        key = tf.where(hit & (depth > 0.0), key, _NO_HIT)
+        pixel = (tf.gather(image, candidate) * height + row) * width + column
+        return tf.minimum(best, tf.math.unsorted_segment_min(key, pixel, segments))
+
+    best = _chunked(total, body, tf.fill([segments], tf.constant(_NO_HIT, tf.int64)))
+    index = tf.cast(tf.bitwise.bitwise_and(best, 0xFFFFFFFF), tf.int32)
+    index = tf.where(best == _NO_HIT, -1, index)
+    return tf.reshape(index, [batch, height, width])
+
+
+def _rasterize(vertices, triangles, camera_a, camera_b, image_size, perspective, cull, near):
+    height, width = shape.image_size(image_size)
+    num_vertices = vertices.shape[-2]
+    triangles = mesh.check_triangles(triangles, num_vertices)
+    vertices, camera_a, camera_b, batch = _flatten_batch(vertices, camera_a, camera_b)
+    dtype = vertices.dtype
+    count = tf.shape(vertices)[0]
+
+    screen = _project(vertices, camera_a, camera_b, perspective)
+    index = _select(
+        tf.stop_gradient(screen),
+        tf.stop_gradient(vertices[..., 2]),
+        triangles,
+        height,
+        width,
+        perspective,
+        cull,
+        near,
+    )
+
+    # The differentiable part: barycentrics of the selected triangle at each pixel centre. The
+    # background points at an extra zero-area triangle on an extra vertex, whose barycentrics
+    # are zero (and so is everything interpolated from them).
+    num_triangles = tf.shape(triangles)[0]
+    extra = tf.fill([1, 3], tf.shape(vertices)[1])
+    padded_triangles = tf.concat([triangles, extra], axis=0)
+    padded_vertices = tf.concat(
+        [vertices, tf.tile(tf.constant([[[0.0, 0.0, 1.0]]], dtype), [count, 1, 1])], axis=1
+    )
+    padded_screen = _project(padded_vertices, camera_a, camera_b, perspective)
+    covered = index >= 0
+    corners = tf.gather(padded_triangles, tf.where(covered, index, num_triangles))  # [B,H,W,3]
+    flat = tf.reshape(corners, [count, -1])
+    pixel_corners = tf.reshape(
+        tf.gather(padded_screen, flat, batch_dims=1), [count, height, width, 3, 2]
+    )
+    corner_z = tf.reshape(
+        tf.gather(padded_vertices[..., 2], flat, batch_dims=1), [count, height, width, 3]
+    )
+    columns, rows = tf.meshgrid(tf.range(width, dtype=dtype), tf.range(height, dtype=dtype))
+    centres = tf.stack([columns, rows], axis=-1) + 0.5  # [H, W, 2]
+    weights = barycentric.barycentric_2d(
+        centres, pixel_corners[..., 0, :], pixel_corners[..., 1, :], pixel_corners[..., 2, :]
+    )
+    if perspective:
+        weights = barycentric.perspective_correct(weights, corner_z)
+    depth = tf.reduce_sum(weights * corner_z, axis=-1)
+
+    covered_f = tf.cast(covered, dtype)
+    image_shape = tf.concat([batch, [height, width]], axis=0)
+    return Rasterized(
+        depth=tf.reshape(depth * covered_f, image_shape),
+        triangle_index=tf.reshape(index, image_shape),
+        barycentrics=tf.reshape(weights * covered_f[..., None], tf.concat([image_shape, [3]], 0)),
+        mask=tf.reshape(covered_f, image_shape),
+    )
+
+
+def rasterize(
+    vertices: tf.Tensor,
+    triangles: tf.Tensor,
+    focal: tf.Tensor,
+    principal_point: tf.Tensor,
+    image_size: Sequence[int],
+    cull_backfaces: bool = False,
+    near: float = NEAR,
+    name: str = "rasterize",
+) -> Rasterized:
+    """Rasterizes triangle meshes seen by pinhole cameras: depth, triangle ids, barycentrics.
+
+    Args:
+        vertices: `[A1, ..., An, V, 3]` vertex positions in camera coordinates (looking down +z).
+        triangles: `[F, 3]` int32 or int64 vertex indices, shared by the whole batch.
+        focal: `[A1, ..., An, 2]` focal lengths `[fx, fy]` in pixels.
+        principal_point: `[A1, ..., An, 2]` principal points `[cx, cy]` in pixels.
+        image_size: `(height, width)` in pixels, Python ints.
+        cull_backfaces: if True, skip triangles whose normal ``(v1 - v0) x (v2 - v0)`` faces
+            away from the camera (front faces are counter-clockwise seen from outside).
+        near: triangles are drawn only if all their vertices have ``z > near``.
+
+    Returns:
+        A :class:`Rasterized` tuple: ``depth`` `[A1, ..., An, H, W]` (camera z, 0 on the
+        background), ``triangle_index`` `[A1, ..., An, H, W]` int32 (-1 on the background),
+        ``barycentrics`` `[A1, ..., An, H, W, 3]` (perspective-correct, 0 on the background) and
+        ``mask`` `[A1, ..., An, H, W]` (1.0 covered, 0.0 not). Depth and barycentrics are
+        differentiable with respect to vertices, focal and principal point for the visible
+        triangles (the choice of triangle is not; see the module docstring). Empty meshes give
+        an empty image.
+
+    Raises:
+        ValueError: if `vertices` is not `[..., V, 3]`, `focal` or `principal_point` not
+            `[..., 2]`, the batch dimensions do not broadcast, a dtype is wrong (floating
+            vertices and cameras, integer `triangles`), `triangles` is not `[F, 3]` or (when its
+            values are known, e.g. eagerly) indexes a vertex outside `[0, V)`, or `image_size`
+            is not two positive integers. Inside a ``tf.function`` with non-constant triangles,
+            out-of-range indices raise ``tf.errors.InvalidArgumentError`` when run.
+    """
+    with tf.name_scope(name):
+        vertices, focal, principal_point = shape.checked(
+            vertices=(vertices, (None, 3)), focal=(focal, 2), principal_point=(principal_point, 2)
+        )
+        return _rasterize(
+            vertices, triangles, focal, principal_point, image_size, True, cull_backfaces, near
+        )
+
+
+def rasterize_orthographic(
+    vertices: tf.Tensor,
+    triangles: tf.Tensor,
+    scale: tf.Tensor,
+    offset: tf.Tensor,
+    image_size: Sequence[int],
+    cull_backfaces: bool = False,
+    near: float = NEAR,
+    name: str = "rasterize_orthographic",
+) -> Rasterized:
+    """Rasterizes triangle meshes seen by orthographic cameras (parallel rays along +z).
+
+    A point ``[x, y, z]`` lands on pixel ``scale * [x, y] + offset``; its depth is ``z``.
+    Barycentrics are the screen-space ones (for a parallel projection they are also the 3-D
+    ones). As for :func:`rasterize`, depth 0 marks the background, so only triangles with all
+    vertices at ``z > near`` are drawn: place the camera in front of the scene.
+
+    Args:
+        vertices: `[A1, ..., An, V, 3]` vertex positions in camera coordinates.
+        triangles: `[F, 3]` int32 or int64 vertex indices.
+        scale: `[A1, ..., An, 2]` pixels per unit along x and y.
+        offset: `[A1, ..., An, 2]` the pixel where the camera's z axis meets the image.
+        image_size: `(height, width)` in pixels.
+        cull_backfaces: if True, skip triangles whose normal has a positive z component.
+        near: triangles are drawn only if all their vertices have ``z > near``.
+
+    Returns:
+        A :class:`Rasterized` tuple, as :func:`rasterize`.
+
+    Raises:
+        ValueError: as :func:`rasterize`, naming `scale` and `offset` for the camera.
+    """
+    with tf.name_scope(name):
+        vertices, scale, offset = shape.checked(
+            vertices=(vertices, (None, 3)), scale=(scale, 2), offset=(offset, 2)
+        )
+        return _rasterize(
+            vertices, triangles, scale, offset, image_size, False, cull_backfaces, near
+        )
+
+
+# --- attributes and textures -------------------------------------------------------------------
+
+
+def interpolate(
+    attributes: tf.Tensor,
+    triangles: tf.Tensor,
+    rasterized: Rasterized,
+    name: str = "rasterizer_interpolate",
+) -> tf.Tensor:
+    """Per-pixel attributes: the barycentric blend of the seen triangle's vertex attributes.
+
+    Args:
+        attributes: `[A1, ..., An, V, C]` per-vertex attributes (normals, colours, UVs...); the
+            batch dimensions broadcast against the rasterized images' (e.g. `[V, C]` for
+            attributes shared by the batch).
+        triangles: `[F, 3]` the triangles given to :func:`rasterize`.
+        rasterized: the :class:`Rasterized` output.
+
+    Returns:
+        `[A1, ..., An, H, W, C]` interpolated attributes, zero on the background;
+        differentiable with respect to the attributes and, through the barycentrics, the
+        vertices.
+
+    Raises:
+        ValueError: if `attributes` is not `[..., V, C]` floating, `triangles` is not `[F, 3]`
+            integer or indexes outside `[0, V)`, or the batch dimensions do not broadcast.
+    """
+    with tf.name_scope(name):
+        barycentrics = tf.convert_to_tensor(rasterized.barycentrics)
+        (attributes,) = shape.checked(attributes=(attributes, (None, None)))
+        if attributes.dtype != barycentrics.dtype:
+            raise ValueError(
+                f"attributes has dtype {attributes.dtype.name}, but the rasterized images are "
+                f"{barycentrics.dtype.name}"
+            )
+        triangles = mesh.check_triangles(triangles, attributes.shape[-2])
+        index = tf.convert_to_tensor(rasterized.triangle_index)
+        image_batch = tf.shape(index)[:-2]
+        batch = tf.broadcast_dynamic_shape(image_batch, tf.shape(attributes)[:-2])
+        channels = tf.shape(attributes)[-1]
+        num_vertices = tf.shape(attributes)[-2]
+        count = tf.reduce_prod(batch)
+        attributes = tf.reshape(
+            tf.broadcast_to(attributes, tf.concat([batch, [num_vertices, channels]], 0)),
+            [count, num_vertices, channels],
+        )
+        attributes = tf.concat([attributes, tf.zeros([count, 1, channels], attributes.dtype)], 1)
+        height, width = tf.shape(index)[-2], tf.shape(index)[-1]
+        index = tf.reshape(
+            tf.broadcast_to(index, tf.concat([batch, [height, width]], 0)), [count, -1]
+        )
+        barycentrics = tf.reshape(
+            tf.broadcast_to(barycentrics, tf.concat([batch, [height, width, 3]], 0)),
+            [count, -1, 3, 1],
+        )
+        padded = tf.concat([triangles, tf.fill([1, 3], num_vertices)], axis=0)
+        corners = tf.gather(padded, tf.where(index >= 0, index, tf.shape(triangles)[0]))
+        values = tf.gather(attributes, tf.reshape(corners, [count, -1]), batch_dims=1)
+        values = tf.reshape(values, [count, -1, 3, channels])
+        blended = tf.reduce_sum(barycentrics * values, axis=-2)
+        return tf.reshape(blended, tf.concat([batch, [height, width, channels]], 0))
+
+
+def sample_texture(
+    texture: tf.Tensor, uv: tf.Tensor, name: str = "rasterizer_sample_texture"
+) -> tf.Tensor:
+    """Bilinear texture lookup at UV coordinates.
+
+    ``u`` runs along the texture's width and ``v`` along its height, both in [0, 1]:
+    ``(u, v) = (0, 0)`` is the top-left corner of the top-left texel (row 0, column 0, as the
+    image is stored), ``(1, 1)`` the bottom-right corner of the last texel, and texel
+    ``(i, j)``'s centre is at ``((j + 0.5) / Wt, (i + 0.5) / Ht)``. Lookups outside the texel
+    centres clamp to the edge (no wrapping).
+
+    Args:
+        texture: `[A1, ..., An, Ht, Wt, C]` textures.
+        uv: `[A1, ..., An, H, W, 2]` texture coordinates (e.g. from :func:`interpolate`).
+
+    Returns:
+        `[A1, ..., An, H, W, C]` bilinearly interpolated texels; differentiable with respect to
+        the texture and (inside the texture, away from texel centres' grid lines) the uv.
+
+    Raises:
+        ValueError: if `texture` has fewer than 3 dimensions, `uv`'s last dimension is not 2,
+            a dtype is not floating, or the batch dimensions do not broadcast.
+    """
+    with tf.name_scope(name):
+        texture, uv = shape.checked(texture=(texture, (None, None, None)), uv=(uv, (None, None, 2)))
+        batch = tf.broadcast_dynamic_shape(tf.shape(texture)[:-3], tf.shape(uv)[:-3])
+        count = tf.reduce_prod(batch)
+        tex_shape = tf.shape(texture)[-3:]
+        uv_shape = tf.shape(uv)[-3:]
+        texture = tf.reshape(
+            tf.broadcast_to(texture, tf.concat([batch, tex_shape], 0)),
+            tf.concat([[count], tex_shape], 0),
+        )
+        uv = tf.reshape(tf.broadcast_to(uv, tf.concat([batch, uv_shape], 0)), [count, -1, 2])
+        tex_h, tex_w = tex_shape[0], tex_shape[1]
+        size = tf.cast(tf.stack([tex_w, tex_h]), uv.dtype)
+        position = uv * size - 0.5  # in texel-centre units: (x, y)
+        position = tf.clip_by_value(position, 0.0, size - 1.0)
+        low = tf.floor(position)
+        frac = position - low
+        low = tf.cast(low, tf.int32)
+        high = tf.minimum(low + 1, tf.stack([tex_w, tex_h]) - 1)
+        flat = tf.reshape(texture, [count, tex_h * tex_w, -1])
+
+        def texel(x, y):
+            return tf.gather(flat, y * tex_w + x, batch_dims=1)
+
+        fx, fy = frac[..., :1], frac[..., 1:]
+        top = texel(low[..., 0], low[..., 1]) * (1.0 - fx) + texel(high[..., 0], low[..., 1]) * fx
+        bottom = (
+            texel(low[..., 0], high[..., 1]) * (1.0 - fx) + texel(high[..., 0], high[..., 1]) * fx
+        )
+        values = top * (1.0 - fy) + bottom * fy
+        return tf.reshape(values, tf.concat([batch, uv_shape[:2], tex_shape[2:]], 0))
+
+
+# --- the soft rasterizer -----------------------------------------------------------------------
+
+
+def _segment_distance_squared(p, a, b):
+    """Squared distance `[P]` from points `[P, 2]` to segments ``a b``."""
+    ab = b - a
+    length = tf.reduce_sum(ab * ab, axis=-1, keepdims=True)
+    t = tf.clip_by_value(
+        safe_ops.divide(tf.reduce_sum((p - a) * ab, -1, keepdims=True), length), 0.0, 1.0
+    )
+    d = p - a - t * ab
+    return tf.reduce_sum(d * d, axis=-1)
+
+
+def soft_silhouette(
+    vertices: tf.Tensor,
+    triangles: tf.Tensor,
+    focal: tf.Tensor,
+    principal_point: tf.Tensor,
+    image_size: Sequence[int],
+    sigma: float = 1.0,
+    near: float = NEAR,
+    name: str = "soft_silhouette",
+) -> tf.Tensor:
+    """A soft, differentiable silhouette (SoftRas-style aggregation), for pinhole cameras.
+
+    Each triangle ``j`` covers pixel ``p`` with probability ``D_j(p) = sigmoid(d_j(p) / sigma)``,
+    where ``d_j(p)`` is the signed distance in pixels from the pixel centre to the triangle's
+    projection (positive inside, negative outside); the silhouette is the probability that at
+    least one triangle covers the pixel, ``1 - prod_j (1 - D_j(p))``. As ``sigma -> 0`` it
+    becomes the hard mask. A triangle is ignored beyond ``SOFT_CUTOFF * sigma`` pixels outside
+    it (where ``D_j < 1e-4``). Triangles are drawn as in :func:`rasterize` (all vertices at
+    ``z > near``, either winding, zero-area ones skipped); depth order plays no part.
+
+    Args:
+        vertices: `[A1, ..., An, V, 3]` vertex positions in camera coordinates.
+        triangles: `[F, 3]` integer vertex indices.
+        focal: `[A1, ..., An, 2]` focal lengths in pixels.
+        principal_point: `[A1, ..., An, 2]` principal points in pixels.
+        image_size: `(height, width)`.
+        sigma: the softness, in pixels (> 0).
+
+    Returns:
+        `[A1, ..., An, H, W]` soft silhouettes in [0, 1), differentiable with respect to the
+        vertices and cameras, including at silhouettes.
+
+    Raises:
+        ValueError: as :func:`rasterize`, and if `sigma` is not positive.
+    """
+    with tf.name_scope(name):
+        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"sigma must be a positive number of pixels, got {sigma!r}")
+        vertices, focal, principal_point = shape.checked(
+            vertices=(vertices, (None, 3)), focal=(focal, 2), principal_point=(principal_point, 2)
+        )
+        height, width = shape.image_size(image_size)
+        triangles = mesh.check_triangles(triangles, vertices.shape[-2])
+        vertices, focal, principal_point, batch = _flatten_batch(vertices, focal, principal_point)
+        dtype = vertices.dtype
+        count = tf.shape(vertices)[0]
+        num_vertices = tf.shape(vertices)[1]
+        screen = _project(vertices, focal, principal_point, True)  # [B, V, 2]
+
+        # Candidate pairs, without gradient: each drawn triangle's box grown by the cutoff.
+        fixed = tf.stop_gradient(screen)
+        corners = tf.gather(fixed, triangles, axis=1)
+        u, v = corners[..., 1, :] - corners[..., 0, :], corners[..., 2, :] - corners[..., 0, :]
+        keep = tf.not_equal(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0], 0.0)
+        candidates, box, pair_count, _ = _boxes(
+            fixed,
+            tf.stop_gradient(vertices[..., 2]),
+            triangles,
+            height,
+            width,
+            near,
+            SOFT_CUTOFF * sigma,
+            keep,
+        )
+        starts = tf.concat([[0], tf.cumsum(pair_count)[:-1]], axis=0)
+        total = tf.reduce_sum(pair_count)
+        segments = tf.cast(count, tf.int64) * height * width
+        vertex_offset = tf.cast(num_vertices, tf.int64)
+
+        def chunk_log_miss(offsets, flat_screen):
+            """Pixel ids `[P]` and ``log(1 - D)`` `[P]` of the pairs numbered ``offsets``."""
+            candidate, column, row = _pairs(offsets, starts, box)
+            image = tf.gather(candidates[:, 0], candidate)
+            triangle = tf.gather(candidates[:, 1], candidate)
+            ids = tf.cast(tf.gather(triangles, triangle), tf.int64) + image[:, None] * vertex_offset
+            a, b, c = (tf.gather(flat_screen, ids[:, k]) for k in range(3))
+            p = tf.stack([tf.cast(column, dtype), tf.cast(row, dtype)], axis=-1) + 0.5
+            distance_squared = tf.minimum(
+                tf.minimum(_segment_distance_squared(p, a, b), _segment_distance_squared(p, b, c)),
+                _segment_distance_squared(p, c, a),
+            )
+            edges = tf.concat(
+                [
+                    barycentric._edge(b, c, p),
+                    barycentric._edge(c, a, p),
+                    barycentric._edge(a, b, p),
+                ],
+                axis=-1,
+            )
+            is_inside = tf.logical_or(
+                tf.reduce_all(edges >= 0.0, -1), tf.reduce_all(edges <= 0.0, -1)
+            )
+            distance = safe_ops.sqrt(distance_squared)
+            signed = tf.where(is_inside, distance, -distance)
+            pixel = (image * height + row) * width + column
+            return pixel, tf.math.log_sigmoid(-signed / sigma)  # log(1 - D)
+
+        # Chunked in both directions: the backward pass recomputes each chunk's pairs instead
+        # of keeping them all, so memory stays at one chunk plus per-pixel and per-vertex state.
+        @tf.custom_gradient
+        def summed_log_miss(flat_screen):
+            def add(offsets, accumulated):
+                pixel, log_miss = chunk_log_miss(offsets, flat_screen)
+                return accumulated + tf.math.unsorted_segment_sum(log_miss, pixel, segments)
+
+            result = _chunked(total, add, tf.zeros([segments], dtype))
+
+            def grad(upstream):
+                def add_grad(offsets, accumulated):
+                    with tf.GradientTape() as tape:
+                        tape.watch(flat_screen)
+                        pixel, log_miss = chunk_log_miss(offsets, flat_screen)
+                        weighted = tf.reduce_sum(log_miss * tf.gather(upstream, pixel))
+                    chunk_grad = tape.gradient(weighted, flat_screen)
+                    return accumulated + tf.convert_to_tensor(chunk_grad)
+
+                return _chunked(total, add_grad, tf.zeros_like(flat_screen))
+
+            return result, grad
+
+        total_log_miss = summed_log_miss(tf.reshape(screen, [-1, 2]))
+        silhouette = -tf.math.expm1(total_log_miss)
+        return tf.reshape(silhouette, tf.concat([batch, [height, width]], 0))

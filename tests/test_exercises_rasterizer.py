@@ -1,0 +1,197 @@
+"""Rasterizer exercises: references pass, mistakes get specific feedback, stubs are noticed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_lib import grading
+from course_lib.graphics.rendering import barycentric
+
+REFERENCES = {
+    "rasterizer.barycentric": barycentric.barycentric_2d,
+    "rasterizer.edge_function_inside": barycentric.inside,
+    "rasterizer.perspective_correct": barycentric.perspective_correct,
+}
+
+
+def _barycentric_numpy(point, a, b, c):
+    """An independent answer: solve [b - a, c - a] [w_b, w_c]^T = p - a for every point."""
+    point, a, b, c = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (point, a, b, c)))
+    matrix = np.stack([b - a, c - a], axis=-1)  # [..., 2, 2]
+    w_bc = np.linalg.solve(matrix, (point - a)[..., None])[..., 0]
+    return np.concatenate([1.0 - w_bc.sum(axis=-1, keepdims=True), w_bc], axis=-1)
+
+
+def _inside_numpy(point, a, b, c):
+    """An independent answer from signed areas (half the edge functions), edges included."""
+
+    def area(u, v, w):
+        return 0.5 * (
+            (v[..., 0] - u[..., 0]) * (w[..., 1] - u[..., 1])
+            - (v[..., 1] - u[..., 1]) * (w[..., 0] - u[..., 0])
+        )
+
+    point, a, b, c = (np.asarray(v, np.float64) for v in (point, a, b, c))
+    signs = np.stack(
+        [np.sign(area(b, c, point)), np.sign(area(c, a, point)), np.sign(area(a, b, point))], -1
+    )
+    return (np.all(signs >= 0, axis=-1) | np.all(signs <= 0, axis=-1))[..., None]
+
+
+def _perspective_tf(barycentrics_2d, z):
+    b = tf.cast(barycentrics_2d, tf.float64) / tf.cast(z, tf.float64)
+    return b / tf.reduce_sum(b, axis=-1, keepdims=True)
+
+
+CORRECT = {
+    "rasterizer.barycentric": _barycentric_numpy,
+    "rasterizer.edge_function_inside": _inside_numpy,
+    "rasterizer.perspective_correct": _perspective_tf,
+}
+
+
+def _edges(p, a, b, c):
+    def edge(u, v, w):
+        return (v[..., :1] - u[..., :1]) * (w[..., 1:] - u[..., 1:]) - (v[..., 1:] - u[..., 1:]) * (
+            w[..., :1] - u[..., :1]
+        )
+
+    return np.concatenate([edge(b, c, p), edge(c, a, p), edge(a, b, p)], axis=-1)
+
+
+def _area(a, b, c):
+    return _edges(c, a, b, c)[..., 2:]  # edge(a, b, c)
+
+
+WRONG = [
+    ("rasterizer.barycentric", lambda p, a, b, c: _edges(p, a, b, c), "not divided by"),
+    (
+        "rasterizer.barycentric",
+        lambda p, a, b, c: _edges(p, a, b, c) / np.abs(_area(a, b, c)),
+        "divided by the absolute area",
+    ),
+    (
+        "rasterizer.barycentric",
+        lambda p, a, b, c: _edges(p, a, b, c) / (0.5 * _area(a, b, c)),
+        "instead of twice it",
+    ),
+    (
+        "rasterizer.barycentric",
+        lambda p, a, b, c: (_edges(p, a, b, c) / _area(a, b, c))[..., ::-1],
+        "wrong order",
+    ),
+    (
+        "rasterizer.edge_function_inside",
+        lambda p, a, b, c: np.all(_edges(p, a, b, c) >= 0, axis=-1, keepdims=True),
+        "only one winding",
+    ),
+    (
+        "rasterizer.edge_function_inside",
+        lambda p, a, b, c: (
+            np.all(_edges(p, a, b, c) > 0, axis=-1, keepdims=True)
+            | np.all(_edges(p, a, b, c) < 0, axis=-1, keepdims=True)
+        ),
+        "exactly on an edge",
+    ),
+    (
+        "rasterizer.edge_function_inside",
+        lambda p, a, b, c: _inside_numpy(p, a, b, c)[..., 0],
+        "keepdims=True",
+    ),
+    (
+        "rasterizer.perspective_correct",
+        lambda b, z: b * z / np.sum(b * z, -1, keepdims=True),
+        "multiplied",
+    ),
+    ("rasterizer.perspective_correct", lambda b, z: b / z, "not renormalized"),
+    ("rasterizer.perspective_correct", lambda b, z: b, "unchanged"),
+]
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_every_rasterizer_exercise_is_covered():
+    ids = grading.list_exercises("rasterizer")
+    assert sorted(ids) == sorted(REFERENCES)
+    for exercise_id in ids:
+        assert grading.get_exercise(exercise_id).target == exercise_id.split(".")[1]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_reference_and_an_independent_answer_pass_every_case(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+    for answer in (REFERENCES[exercise_id], CORRECT[exercise_id]):
+        for seed in (0, 7):
+            result = grading.grade(exercise, answer, seed=seed)
+            assert result.status == "passed", result.feedback
+            assert result.score == exercise.max_score and result.cases_total >= 4
+
+
+def test_inside_accepts_zero_one_integers():
+    def as_int(*args):
+        return _inside_numpy(*args).astype(np.int64)
+
+    result = grading.grade(grading.get_exercise("rasterizer.edge_function_inside"), as_int)
+    assert result.passed, result.feedback
+
+
+def test_inside_cases_cover_both_windings_and_edge_pixels():
+    cases = grading.get_exercise("rasterizer.edge_function_inside").make_cases(
+        np.random.default_rng(0)
+    )
+    point, a, b, c = cases[0].args
+    on_edge = np.any(_edges(point, a, b, c) == 0, axis=-1) & cases[0].expected[..., 0]
+    assert on_edge.sum() >= 5
+    assert np.sign(_area(a, b, c)) != np.sign(_area(*cases[1].args[1:]))
+
+
+@pytest.mark.parametrize(("exercise_id", "wrong", "message"), WRONG, ids=[m for _, _, m in WRONG])
+def test_typical_mistake_gets_specific_feedback(exercise_id, wrong, message):
+    exercise = grading.get_exercise(exercise_id)
+    result = grading.grade(exercise, wrong, seed=0)
+    assert result.status == "failed" and result.score < exercise.max_score
+    assert message in result.feedback, result.feedback
+    assert "case " in result.feedback and "Hint:" in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_stub_is_not_attempted(exercise_id):
+    result = grading.grade(grading.get_exercise(exercise_id), _stub, seed=0)
+    assert result.status == "not_attempted" and result.score == 0.0
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_a_raising_answer_reports_the_error(exercise_id):
+    def broken(*args):
+        raise ValueError("shapes do not match")
+
+    result = grading.grade(grading.get_exercise(exercise_id), broken, seed=0)
+    assert result.status == "failed" and result.score == 0.0
+    assert "raised ValueError: shapes do not match" in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_cases_are_drawn_from_the_seed(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+
+    def drawn(seed):
+        cases = exercise.make_cases(np.random.default_rng(seed))
+        return [np.asarray(value) for case in cases for value in case.args]
+
+    def same(x, y):
+        return len(x) == len(y) and all(
+            u.shape == v.shape and np.array_equal(u, v) for u, v in zip(x, y, strict=True)
+        )
+
+    assert same(drawn(1), drawn(1))
+    assert not same(drawn(1), drawn(2))
+
+
+def test_check_prints_the_feedback(capsys):
+    result = grading.check("rasterizer.perspective_correct", barycentric.perspective_correct)
+    assert result.passed
+    assert capsys.readouterr().out.startswith("✓ rasterizer.perspective_correct")
