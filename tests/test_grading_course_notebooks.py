@@ -22,6 +22,9 @@ TOPICS = (
     "materials_and_lights",
     "interpolation",
     "rasterizer",
+    "feature_visualization",
+    "building_blocks",
+    "differentiable_parameterizations",
 )
 
 

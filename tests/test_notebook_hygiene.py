@@ -42,6 +42,16 @@ def test_notebook_is_clean_and_starts_with_the_setup_cell(path):
     assert sync_notebooks.problems(nb) == [], "run `python scripts/sync_notebooks.py`"
 
 
+@pytest.mark.parametrize("path", ALL, ids=_name)
+def test_no_code_cell_is_only_comments(path):
+    """Catches leftover placeholders (a set-up placeholder kept after the real set-up cell)."""
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            code = [line for line in cell.source.splitlines() if line.strip()[:1] not in ("", "#")]
+            assert code, f"cell {index} has no code: {cell.source[:60]!r}"
+
+
 def test_exercises_are_generated_from_the_current_solutions():
     stale = assign.stale_files(ROOT / "solutions", ROOT / "exercises")
     assert not stale, f"exercises/ is out of date ({stale}): run `make exercises`"

@@ -1,0 +1,23 @@
+"""Building blocks of interpretability: attribution, neuron groups, activation grids, dictionaries.
+
+- :mod:`.attribution`: spatial and channel attribution by gradient × activation;
+- :mod:`.channel_reducer`: :class:`ChannelReducer`, matrix factorizations (NMF) over channels;
+- :mod:`.activation_grid`: per-cell activation vectors and their direction visualizations;
+- :mod:`.semantic_dictionary`: the top channels at each position, with their icons.
+"""
+
+from course_lib.lucid.misc import (
+    activation_grid,
+    attribution,
+    channel_reducer,
+    semantic_dictionary,
+)
+from course_lib.lucid.misc.channel_reducer import ChannelReducer
+
+__all__ = [
+    "ChannelReducer",
+    "activation_grid",
+    "attribution",
+    "channel_reducer",
+    "semantic_dictionary",
+]

@@ -1,0 +1,126 @@
+"""Building-blocks exercises: references pass, mistakes get specific feedback, stubs are noticed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_lib import grading
+from course_lib.lucid.misc import attribution, semantic_dictionary
+
+REFERENCES = {
+    "building_blocks.attribution_map": attribution.attribution_map,
+    "building_blocks.top_channels": lambda acts, k: semantic_dictionary.top_channels(acts, k)[0],
+}
+
+
+def _tf_map(activations, gradients):
+    return tf.einsum("hwc,hwc->hw", activations, gradients)
+
+
+def _tf_top(activations, k):
+    return tf.math.top_k(activations, k=k).indices
+
+
+CORRECT = {
+    "building_blocks.attribution_map": _tf_map,
+    "building_blocks.top_channels": _tf_top,
+}
+
+WRONG = [
+    (
+        "building_blocks.attribution_map",
+        lambda a, g: np.sum(a * g, axis=(0, 1)),
+        "that is the channel attribution",
+    ),
+    ("building_blocks.attribution_map", lambda a, g: np.sum(a * g, axis=0), "spatial axis"),
+    ("building_blocks.attribution_map", lambda a, g: a * g, "the channels must be summed away"),
+    ("building_blocks.attribution_map", lambda a, g: np.sum(g, axis=-1), "the gradient alone"),
+    ("building_blocks.attribution_map", lambda a, g: np.abs(a * g).sum(-1), "no absolute value"),
+    ("building_blocks.attribution_map", lambda a, g: np.mean(a * g, axis=-1), "mean over channels"),
+    (
+        "building_blocks.top_channels",
+        lambda a, k: np.argsort(a, axis=-1)[..., -k:],
+        "ascending order",
+    ),
+    ("building_blocks.top_channels", lambda a, k: np.argsort(a, axis=-1)[..., :k], "k smallest"),
+    (
+        "building_blocks.top_channels",
+        lambda a, k: np.sort(a, axis=-1)[..., ::-1][..., :k],
+        "those are the activations",
+    ),
+    (
+        "building_blocks.top_channels",
+        lambda a, k: np.argsort(-a, axis=0)[..., :k],
+        "sorted along a spatial axis",
+    ),
+]
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def _raises(*args, **kwargs):
+    raise KeyError("oops")
+
+
+def test_every_building_blocks_exercise_is_covered():
+    ids = grading.list_exercises("building_blocks")
+    assert sorted(ids) == sorted(REFERENCES)
+    for exercise_id in ids:
+        assert grading.get_exercise(exercise_id).target == exercise_id.split(".")[1]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_reference_and_an_independent_answer_pass_every_case(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+    for answer in (REFERENCES[exercise_id], CORRECT[exercise_id]):
+        for seed in (0, 7):
+            result = grading.grade(exercise, answer, seed=seed)
+            assert result.status == "passed", result.feedback
+            assert result.score == exercise.max_score and result.cases_total >= 4
+
+
+def test_float64_inputs_pass():
+    answer = lambda a, g: np.sum(a.astype(np.float64) * g.astype(np.float64), axis=-1)  # noqa: E731
+    result = grading.grade(grading.get_exercise("building_blocks.attribution_map"), answer, seed=0)
+    assert result.status == "passed", result.feedback
+
+
+@pytest.mark.parametrize(("exercise_id", "wrong", "message"), WRONG, ids=[m for _, _, m in WRONG])
+def test_typical_mistake_gets_specific_feedback(exercise_id, wrong, message):
+    result = grading.grade(grading.get_exercise(exercise_id), wrong, seed=0)
+    assert result.status == "failed" and result.score < grading.get_exercise(exercise_id).max_score
+    assert message in result.feedback, result.feedback
+    assert "case " in result.feedback and "Hint:" in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_stub_is_not_attempted_and_errors_are_reported(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+    assert grading.grade(exercise, _stub, seed=0).status == "not_attempted"
+    result = grading.grade(exercise, _raises, seed=0)
+    assert result.status in {"error", "failed"} and "KeyError" in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_cases_are_drawn_from_the_seed(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+
+    def drawn(seed):
+        cases = exercise.make_cases(np.random.default_rng(seed))
+        return [np.asarray(value) for case in cases for value in case.args]
+
+    def same(a, b):
+        return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+    assert same(drawn(1), drawn(1))
+    assert not same(drawn(1), drawn(2))
+
+
+def test_check_prints_the_feedback(capsys):
+    result = grading.check("building_blocks.attribution_map", attribution.attribution_map)
+    assert result.passed
+    assert capsys.readouterr().out.startswith("✓ building_blocks.attribution_map")

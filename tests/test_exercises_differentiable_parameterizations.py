@@ -1,0 +1,152 @@
+"""Differentiable-parameterization exercises: references pass, mistakes get specific hints."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_lib import grading
+from course_lib.lucid.misc import style
+from course_lib.lucid.optvis.param import texture
+
+TOPIC = "differentiable_parameterizations"
+REFERENCES = {f"{TOPIC}.gram_matrix": style.gram_matrix, f"{TOPIC}.sphere_uv": texture.sphere_uv}
+
+
+def _numpy_gram(activations):
+    features = np.reshape(activations, (-1, np.shape(activations)[-1])).astype(np.float64)
+    return features.T @ features / features.shape[0]
+
+
+def _tf_sphere_uv(points):
+    points = tf.convert_to_tensor(points, tf.float64)
+    u = 0.5 + tf.math.atan2(points[:, 0], points[:, 2]) / (2 * math.pi)
+    v = tf.math.acos(points[:, 1]) / math.pi
+    return tf.stack([u, v], axis=1)
+
+
+CORRECT = {f"{TOPIC}.gram_matrix": _numpy_gram, f"{TOPIC}.sphere_uv": _tf_sphere_uv}
+
+
+def _uv(points, u_of, v_of):
+    x, y, z = np.asarray(points, dtype=np.float64).T
+    return np.stack([u_of(x, y, z), v_of(x, y, z)], -1)
+
+
+def _u(x, y, z):
+    return 0.5 + np.arctan2(x, z) / (2 * np.pi)
+
+
+def _v(x, y, z):
+    return np.arccos(y) / np.pi
+
+
+WRONG = [
+    (f"{TOPIC}.gram_matrix", lambda a: _numpy_gram(a) * a.shape[0] * a.shape[1], "not normalized"),
+    (f"{TOPIC}.gram_matrix", lambda a: _numpy_gram(a) / a.shape[-1], "divided by H * W * C"),
+    (
+        f"{TOPIC}.gram_matrix",
+        lambda a: (lambda f: f @ f.T / f.shape[0])(a.reshape(-1, a.shape[-1])),
+        "that is F F^T",
+    ),
+    (
+        f"{TOPIC}.gram_matrix",
+        lambda a: (lambda f: f.T @ f / f.shape[0])(
+            a.reshape(-1, a.shape[-1]) - a.reshape(-1, a.shape[-1]).mean(0)
+        ),
+        "the mean was subtracted",
+    ),
+    (
+        f"{TOPIC}.sphere_uv",
+        lambda p: _uv(p, lambda x, y, z: 0.5 + np.arctan2(z, x) / (2 * np.pi), _v),
+        "atan2's arguments are swapped",
+    ),
+    (
+        f"{TOPIC}.sphere_uv",
+        lambda p: _uv(p, lambda x, y, z: np.arctan2(x, z) / (2 * np.pi), _v),
+        "missing the 0.5 offset",
+    ),
+    (
+        f"{TOPIC}.sphere_uv",
+        lambda p: _uv(p, lambda x, y, z: 0.5 + np.arctan2(x, z) / np.pi, _v),
+        "not by pi",
+    ),
+    (f"{TOPIC}.sphere_uv", lambda p: _uv(p, _u, lambda x, y, z: 1 - _v(x, y, z)), "upside down"),
+    (f"{TOPIC}.sphere_uv", lambda p: _uv(p, _u, _v)[:, ::-1], "u and v are swapped"),
+    (f"{TOPIC}.sphere_uv", lambda p: _uv(p, _u, _v).T, "one row per point"),
+]
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_every_exercise_is_covered():
+    ids = grading.list_exercises(TOPIC)
+    assert sorted(ids) == sorted(REFERENCES)
+    for exercise_id in ids:
+        assert grading.get_exercise(exercise_id).target == exercise_id.split(".")[1]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_reference_and_an_independent_answer_pass_every_case(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+    for answer in (REFERENCES[exercise_id], CORRECT[exercise_id]):
+        for seed in (0, 7):
+            result = grading.grade(exercise, answer, seed=seed)
+            assert result.status == "passed", result.feedback
+            assert result.score == exercise.max_score and result.cases_total >= 4
+
+
+@pytest.mark.parametrize(("exercise_id", "wrong", "message"), WRONG, ids=[m for _, _, m in WRONG])
+def test_typical_mistake_gets_specific_feedback(exercise_id, wrong, message):
+    exercise = grading.get_exercise(exercise_id)
+    result = grading.grade(exercise, wrong, seed=0)
+    assert result.status == "failed" and result.score < exercise.max_score
+    assert message in result.feedback, result.feedback
+    assert "case " in result.feedback and "Hint:" in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_stub_is_not_attempted(exercise_id):
+    result = grading.grade(grading.get_exercise(exercise_id), _stub, seed=0)
+    assert result.status == "not_attempted" and result.score == 0.0
+
+
+def test_a_raising_submission_reports_the_error():
+    def broken(activations):
+        raise IndexError("tuple index out of range")
+
+    result = grading.grade(grading.get_exercise(f"{TOPIC}.gram_matrix"), broken, seed=0)
+    assert result.status in ("failed", "error") and result.score == 0.0
+    assert "IndexError" in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_cases_are_drawn_from_the_seed(exercise_id):
+    exercise = grading.get_exercise(exercise_id)
+
+    def drawn(seed):
+        return [
+            np.asarray(a)
+            for case in exercise.make_cases(np.random.default_rng(seed))
+            for a in case.args
+        ]
+
+    def same(a, b):
+        return len(a) == len(b) and all(
+            x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b, strict=True)
+        )
+
+    assert same(drawn(1), drawn(1))
+    assert not same(drawn(1), drawn(2))
+
+
+def test_sphere_cases_are_on_the_unit_sphere_away_from_the_seam():
+    for case in grading.get_exercise(f"{TOPIC}.sphere_uv").make_cases(np.random.default_rng(3)):
+        (points,) = case.args
+        np.testing.assert_allclose(np.linalg.norm(points, axis=-1), 1.0, rtol=1e-6)
+        assert np.all(np.abs(np.arctan2(points[:, 0], points[:, 2])) < math.pi - 0.1)
