@@ -249,22 +249,6 @@ def test_stub_is_not_attempted(exercise_id):
     assert result.status == "not_attempted" and result.score == 0.0
 
 
-def _drawn(exercise_id: str, seed: int) -> list[np.ndarray]:
-    cases = grading.get_exercise(exercise_id).make_cases(np.random.default_rng(seed))
-    return [np.asarray(value) for case in cases for call in case.args[0] for value in call]
-
-
-@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
-def test_cases_are_drawn_from_the_seed(exercise_id):
-    def same(a, b):
-        return len(a) == len(b) and all(
-            x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b, strict=True)
-        )
-
-    assert same(_drawn(exercise_id, 1), _drawn(exercise_id, 1))
-    assert not same(_drawn(exercise_id, 1), _drawn(exercise_id, 2))
-
-
 def test_check_prints_the_feedback(capsys):
     result = grading.check("speed_and_scale.collatz_steps", collatz_steps)
     assert result.passed
