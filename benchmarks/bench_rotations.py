@@ -1,6 +1,6 @@
 """How fast do course_lib's rotations rotate a million points? Ratios against SciPy.
 
-Run: ``python benchmarks/bench_rotations.py [--points 1000000] [--repeats 15]``. Prints a
+Run: ``python benchmarks/bench_rotations.py [--points 1000000] [--repeats 41]``. Prints a
 Markdown table; ``benchmarks/run.py`` calls :func:`run` for the suite's table.
 
 Every contender rotates the same ``N x 3`` points by one rotation (shared by all points, the
@@ -44,7 +44,7 @@ CONTENDERS = {
 NO_GOAL = ("einsum", "matrix_numpy")
 
 
-def measure(points: int = 1_000_000, repeats: int = 15) -> dict[str, Comparison]:
+def measure(points: int = 1_000_000, repeats: int = 41) -> dict[str, Comparison]:
     """Contender key (see ``CONTENDERS``) -> its comparison against SciPy's ``apply``."""
     import tensorflow as tf
 
@@ -100,7 +100,7 @@ def run() -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000, help="points (default 1M)")
-    parser.add_argument("--repeats", type=int, default=15, help="timed calls per contender")
+    parser.add_argument("--repeats", type=int, default=41, help="timed calls per contender")
     args = parser.parse_args(argv)
 
     results = measure(args.points, args.repeats)
