@@ -52,6 +52,15 @@ def test_no_code_cell_is_only_comments(path):
             assert code, f"cell {index} has no code: {cell.source[:60]!r}"
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=_name)
+def test_chapter_links_stay_inside_the_book(chapter):
+    """Only the book's pages are built: a relative link to exercises/ or solutions/ breaks it."""
+    nb = nbformat.read(chapter, as_version=4)
+    text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    outside = re.findall(r"\]\((\.\./\.\./[^)]*)\)", text)
+    assert not outside, f"links outside book/ (use the Colab or GitHub URL): {outside}"
+
+
 def test_exercises_are_generated_from_the_current_solutions():
     stale = assign.stale_files(ROOT / "solutions", ROOT / "exercises")
     assert not stale, f"exercises/ is out of date ({stale}): run `make exercises`"
