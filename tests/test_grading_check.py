@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from course_lib import grading
-from course_lib.grading.check import RESULTS_ENV, auto_hint
+from course_lib.grading.check import RESULTS_ENV, auto_hint, float_array, matches
 
 FIXTURES = Path(__file__).resolve().parent / "grading_fixtures"
 
@@ -195,3 +195,19 @@ def test_a_module_that_cannot_be_imported_is_named(monkeypatch):
         ImportError, match="COURSE_EXERCISE_MODULES names 'no_such_exercise_module'"
     ):
         grading.list_exercises()
+
+
+def test_float_array_reads_tensors_lists_and_numbers_and_refuses_the_rest():
+    import tensorflow as tf
+
+    assert float_array(tf.constant([1, 2], tf.int32)).dtype == np.float64
+    np.testing.assert_array_equal(float_array([[1.5, 2.0]]), [[1.5, 2.0]])
+    assert float_array(3).shape == ()
+    assert float_array("text") is None and float_array([[1.0], [2.0, 3.0]]) is None
+
+
+def test_matches_needs_the_shape_and_values_and_treats_nan_as_equal():
+    assert matches(np.array([1.0, np.nan]), [1.0 + 1e-9, np.nan], 1e-6, 1e-6)
+    assert not matches(np.array([1.0, 2.0]), [[1.0, 2.0]], 1e-6, 1e-6)
+    assert not matches(np.array([1.0, 2.1]), [1.0, 2.0], 1e-6, 1e-6)
+    assert not matches(None, [1.0], 1e-6, 1e-6)

@@ -92,6 +92,33 @@ def _scalar(value: Any) -> str:
 _KINDS = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 
+def float_array(value: Any) -> np.ndarray | None:
+    """A learner's numeric result (tensor, array, number, nested list) as a float64 array.
+
+    ``None`` when it is not numeric (strings, objects, ragged lists): exercises then let
+    :func:`compare_values` explain what was returned.
+    """
+    array = _as_array(value)
+    if array is None or array.dtype.kind not in "biuf":
+        return None
+    return array.astype(np.float64)
+
+
+def matches(have: np.ndarray | None, want: Any, rtol: float, atol: float) -> bool:
+    """True when ``have`` (from :func:`float_array`) has ``want``'s shape and values.
+
+    Values are compared within ``rtol``/``atol``; NaN matches NaN, so that a reference's NaN is
+    not held against the learner.
+    """
+    if have is None:
+        return False
+    want = np.asarray(want, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return have.shape == want.shape and bool(
+            np.allclose(have, want, rtol, atol, equal_nan=True)
+        )
+
+
 def compare_values(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
     """Compares a learner's value with the reference; ``None`` when they match.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, matches
 from course_lib.grading.exercise import Case, Exercise, register
 from course_lib.lucid.misc import attribution, semantic_dictionary
 
@@ -30,12 +30,6 @@ def _array(value: Any) -> np.ndarray | None:
     except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
         return None
     return array if array.dtype.kind in "biuf" else None
-
-
-def _close(have: np.ndarray, want: np.ndarray, case: Case) -> bool:
-    return have.shape == want.shape and bool(
-        np.allclose(have.astype(np.float64), want, case.rtol, case.atol)
-    )
 
 
 # --- attribution_map --------------------------------------------------------------------------
@@ -75,7 +69,9 @@ def _compare_map(got: Any, case: Case) -> str | None:
         return message
     acts, grads = (np.asarray(a, dtype=np.float64) for a in case.args)
     product = acts * grads
-    if have.shape == product.shape[-1:] and _close(have, product.sum((0, 1)), case):
+    if have.shape == product.shape[-1:] and matches(
+        have, product.sum((0, 1)), case.rtol, case.atol
+    ):
         return message + (
             " (you summed over the positions: that is the channel attribution; the map sums "
             "over the channels, axis=-1)"
@@ -84,16 +80,19 @@ def _compare_map(got: Any, case: Case) -> str | None:
         return message + " (summed over a spatial axis: the channels are the last axis)"
     if have.shape == product.shape:
         return message + " (the channels must be summed away: the map is [h, w])"
-    if _close(have, grads.sum(-1), case):
+    if matches(have, grads.sum(-1), case.rtol, case.atol):
         return message + (
             " (that is the gradient alone: multiply by the activations, gradient × activation)"
         )
-    if _close(have, np.abs(product).sum(-1), case) or _close(have, np.abs(product.sum(-1)), case):
+    if matches(have, np.abs(product).sum(-1), case.rtol, case.atol) or matches(
+        have, np.abs(product.sum(-1)), case.rtol, case.atol
+    ):
         return message + " (no absolute value: negative evidence counts against the class)"
-    if _close(have, product.mean(-1), case):
+    if matches(have, product.mean(-1), case.rtol, case.atol):
         return message + " (that is the mean over channels: sum them, so the map adds up)"
     if have.shape == (4, 4) and (
-        _close(have, product.sum(0), case) or _close(have, product.sum(1), case)
+        matches(have, product.sum(0), case.rtol, case.atol)
+        or matches(have, product.sum(1), case.rtol, case.atol)
     ):
         return message + " (summed over a spatial axis: the channels are the last axis)"
     return message

@@ -17,29 +17,16 @@ from typing import Any
 import numpy as np
 
 from course_lib.data import load_cube
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array
 from course_lib.grading.exercise import Case, Exercise, register
 from course_lib.graphics.rendering.camera import perspective
 
 TOPIC = "cameras"
 
 
-def _float_array(value: Any) -> np.ndarray | None:
-    """The learner's result as a float array, None if it is not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array if array.dtype.kind == "f" else array.astype(np.float64)
-
-
 def _explain(got: Any, case: Case, mistakes: dict[str, Callable[..., np.ndarray]]) -> str | None:
     """``compare_values``' message, plus the first known mistake that reproduces ``got``."""
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message

@@ -16,34 +16,13 @@ from typing import Any
 import numpy as np
 
 from course_lib import conv
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, Exercise, register
 
 TOPIC = "convolution"
 
 COURSE_IMAGE = np.array([[2, 0, 1, 1], [0, 1, 0, 0], [0, 0, 1, 0], [0, 3, 0, 0]])
 COURSE_FILTER = np.array([[1, 0, 1], [0, 0, 0], [0, 1, 0]])
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    """The learner's result as a float array (integers become float64), None if not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array if array.dtype.kind == "f" else array.astype(np.float64)
-
-
-def _matches(have: np.ndarray | None, want: np.ndarray, case: Case) -> bool:
-    return (
-        have is not None
-        and have.shape == want.shape
-        and np.allclose(have, want, case.rtol, case.atol)
-    )
 
 
 def _asymmetric_kernel(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -98,7 +77,7 @@ def _correlate_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_correlate(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None:
         return None
@@ -118,7 +97,7 @@ def _compare_correlate(got: Any, case: Case) -> str | None:
             " (one row and one column short: the last window starts at row H - kh, so loop "
             "over range(H - kh + 1))"
         )
-    if _matches(have, conv.convolve2d(image, kernel, "valid"), case):
+    if matches(have, conv.convolve2d(image, kernel, "valid"), case.rtol, case.atol):
         return message + (
             " (the kernel is flipped: that is the convolution of signal processing, "
             "scipy.signal.convolve2d; deep learning's conv2d slides the kernel as it is)"
@@ -241,7 +220,7 @@ def _multichannel_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_multichannel(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -257,13 +236,13 @@ def _compare_multichannel(got: Any, case: Case) -> str | None:
         return message + " (the output channels go last: [H', W', C_out])"
     if have.shape != want.shape:
         return message
-    if _matches(have, want / c_in, case):
+    if matches(have, want / c_in, case.rtol, case.atol):
         return message + " (the channels were averaged: sum over them instead)"
     first = conv.conv2d(image[..., :1], kernels[:, :, :1, :])
-    if _matches(have, first, case):
+    if matches(have, first, case.rtol, case.atol):
         return message + " (only the first input channel counts: sum over all of them)"
     flipped = conv.conv2d(image, kernels[::-1, ::-1])
-    if _matches(have, flipped, case):
+    if matches(have, flipped, case.rtol, case.atol):
         return message + " (the kernels are flipped: slide them as they are, no [::-1, ::-1])"
     return message
 

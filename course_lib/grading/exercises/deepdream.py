@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from course_lib import dream
 from course_lib.dream.deepdream import EPSILON
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, Exercise, register
 
 TOPIC = "deepdream"
@@ -25,24 +25,6 @@ TOPIC = "deepdream"
 #: The chapter's CPU-sized photograph, (height, width), and the course's octave scale.
 CHAPTER_SHAPE = (160, 240)
 COURSE_OCTAVE_SCALE = 1.3
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    """The learner's result as a float64 array, None if it is not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array.astype(np.float64)
-
-
-def _close(have: np.ndarray, want: Any, case: Case) -> bool:
-    want = np.asarray(want, dtype=np.float64)
-    return have.shape == want.shape and bool(np.allclose(have, want, case.rtol, case.atol))
 
 
 # --- dream_objective --------------------------------------------------------------------------
@@ -90,30 +72,34 @@ def _objective_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_objective(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
     layers = [a.numpy().astype(np.float64) for a in case.args[0]]
-    if have.shape == (len(layers),) and _close(have, [layer.mean() for layer in layers], case):
+    if have.shape == (len(layers),) and matches(
+        have, [layer.mean() for layer in layers], case.rtol, case.atol
+    ):
         return message + " (these are the layers' means: add them into one number)"
     if have.shape != ():
         return message + " (the objective is a single number, a scalar)"
-    if len(layers) > 1 and _close(have, np.mean([layer.mean() for layer in layers]), case):
+    if len(layers) > 1 and matches(
+        have, np.mean([layer.mean() for layer in layers]), case.rtol, case.atol
+    ):
         return message + " (the layers' means were averaged: the objective adds them)"
-    if _close(have, sum(layer.sum() for layer in layers), case):
+    if matches(have, sum(layer.sum() for layer in layers), case.rtol, case.atol):
         return message + " (the activations were summed: take each layer's mean)"
     pooled = np.concatenate([layer.ravel() for layer in layers]).mean()
-    if len(layers) > 1 and _close(have, pooled, case):
+    if len(layers) > 1 and matches(have, pooled, case.rtol, case.atol):
         return message + (
             " (one mean over all the layers' values together weighs a layer by its size: "
             "take each layer's mean, then add them)"
         )
-    if len(layers) > 1 and _close(have, layers[0].mean(), case):
+    if len(layers) > 1 and matches(have, layers[0].mean(), case.rtol, case.atol):
         return message + (
             " (only the first layer counts: add every layer's mean (a `return` inside the loop?))"
         )
-    if len(layers) > 1 and _close(have, layers[-1].mean(), case):
+    if len(layers) > 1 and matches(have, layers[-1].mean(), case.rtol, case.atol):
         return message + " (only the last layer counts: add every layer's mean)"
     return message
 
@@ -169,7 +155,7 @@ def _normalize_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_normalize(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -209,7 +195,7 @@ def _compare_normalize(got: Any, case: Case) -> str | None:
     ]
     for wrong, explanation in candidates:
         with np.errstate(all="ignore"):
-            if _close(have, wrong, case):
+            if matches(have, wrong, case.rtol, case.atol):
                 return message + f" ({explanation})"
     return message
 

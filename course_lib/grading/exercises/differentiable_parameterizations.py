@@ -17,27 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, Exercise, register
 
 TOPIC = "differentiable_parameterizations"
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    """The learner's result as a float64 array, None if it is not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array.astype(np.float64)
-
-
-def _close(have: np.ndarray, want: np.ndarray, case: Case) -> bool:
-    return have.shape == want.shape and np.allclose(have, want, case.rtol, case.atol)
 
 
 # --- gram_matrix -----------------------------------------------------------------------------
@@ -79,7 +62,7 @@ def _gram_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_gram(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -95,15 +78,15 @@ def _compare_gram(got: Any, case: Case) -> str | None:
         )
     if have.shape != want.shape:
         return message
-    if _close(have, want * positions, case):
+    if matches(have, want * positions, case.rtol, case.atol):
         return message + f" (not normalized: divide by the number of positions H * W = {positions})"
     for divisor, what in ((positions * channels, "H * W * C"), (channels, "C")):
-        if _close(have, want * positions / divisor, case):
+        if matches(have, want * positions / divisor, case.rtol, case.atol):
             return message + f" (divided by {what}: divide by the number of positions, H * W)"
-    if _close(have, want * positions / (positions - 1), case) and positions > 1:
+    if matches(have, want * positions / (positions - 1), case.rtol, case.atol) and positions > 1:
         return message + " (divided by H * W - 1: average over the H * W positions)"
     centred = features - features.mean(axis=0)
-    if _close(have, centred.T @ centred / positions, case):
+    if matches(have, centred.T @ centred / positions, case.rtol, case.atol):
         return message + " (the mean was subtracted: a Gram matrix is not a covariance)"
     return message
 
@@ -162,7 +145,7 @@ def _sphere_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_sphere(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -173,23 +156,23 @@ def _compare_sphere(got: Any, case: Case) -> str | None:
         return message + " (one row per point: stack u and v on the last axis, [N, 2])"
     if have.shape != want.shape:
         return message
-    if _close(have, want[:, ::-1], case):
+    if matches(have, want[:, ::-1], case.rtol, case.atol):
         return message + " (u and v are swapped: u, the azimuth, comes first)"
     u, v = want[:, 0], want[:, 1]
-    if _close(have[:, 1], v, case):
-        if _close(have[:, 0], 0.5 + np.arctan2(z, x) / (2 * math.pi), case):
+    if matches(have[:, 1], v, case.rtol, case.atol):
+        if matches(have[:, 0], 0.5 + np.arctan2(z, x) / (2 * math.pi), case.rtol, case.atol):
             return message + " (atan2's arguments are swapped: atan2(x, z), x first)"
-        if _close(have[:, 0], u - 0.5, case):
+        if matches(have[:, 0], u - 0.5, case.rtol, case.atol):
             return message + " (u is missing the 0.5 offset: atan2 is in (-pi, pi], u in [0, 1])"
-        if _close(have[:, 0], 0.5 + np.arctan2(x, z) / math.pi, case):
+        if matches(have[:, 0], 0.5 + np.arctan2(x, z) / math.pi, case.rtol, case.atol):
             return message + " (divide the azimuth by 2 pi, a full turn, not by pi)"
         return message
-    if _close(have[:, 0], u, case):
-        if _close(have[:, 1], 1.0 - v, case):
+    if matches(have[:, 0], u, case.rtol, case.atol):
+        if matches(have[:, 1], 1.0 - v, case.rtol, case.atol):
             return message + " (v is upside down: v = 0 at the north pole, y = 1, so acos(y))"
-        if _close(have[:, 1], np.arccos(y) / (2 * math.pi), case):
+        if matches(have[:, 1], np.arccos(y) / (2 * math.pi), case.rtol, case.atol):
             return message + " (the polar angle spans [0, pi]: divide by pi, not 2 pi)"
-        if _close(have[:, 1], np.degrees(np.arccos(y)) / math.pi, case):
+        if matches(have[:, 1], np.degrees(np.arccos(y)) / math.pi, case.rtol, case.atol):
             return message + " (degrees: keep the angles in radians)"
     return message
 

@@ -17,29 +17,11 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, Exercise, register
 from course_lib.lucid.optvis import objectives, transform
 
 TOPIC = "feature_visualization"
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    """The learner's result as a float64 array, None if it is not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array.astype(np.float64)
-
-
-def _close(have: np.ndarray, want: Any, case: Case) -> bool:
-    want = np.asarray(want, dtype=np.float64)
-    return have.shape == want.shape and bool(np.allclose(have, want, case.rtol, case.atol))
 
 
 # --- channel_objective ------------------------------------------------------------------------
@@ -137,14 +119,14 @@ def _channel_mistakes(a: np.ndarray, n: int) -> list[tuple[Any, str]]:
 
 
 def _compare_channel(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
     activations, n_channel = case.args
     a = activations.numpy().astype(np.float64)
     for wrong, explanation in _channel_mistakes(a, n_channel):
-        if _close(have, wrong, case):
+        if matches(have, wrong, case.rtol, case.atol):
             return message + f" ({explanation})"
     if have.shape != ():
         return message + " (the objective is a single number, a scalar)"
@@ -245,14 +227,14 @@ def _jitter_mistakes(x: np.ndarray, d: int, offsets: tuple[int, int]) -> list[tu
 
 
 def _compare_jitter(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
     images, d, offsets = case.args
     x = images.numpy().astype(np.float64)
     for wrong, explanation in _jitter_mistakes(x, d, offsets):
-        if _close(have, wrong, case):
+        if matches(have, wrong, case.rtol, case.atol):
             return message + f" ({explanation})"
     want = np.shape(case.expected)
     if have.ndim == 4 and have.shape[1:3] != want[1:3]:

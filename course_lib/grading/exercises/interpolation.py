@@ -15,32 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, Exercise, register
 from course_lib.graphics.math.interpolation import bspline
 from course_lib.graphics.math.interpolation import slerp as slerp_lib
 
 TOPIC = "interpolation"
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    """The learner's result as a float64 array, None if it is not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array.astype(np.float64)
-
-
-def _close(have: np.ndarray, want: np.ndarray, case: Case) -> bool:
-    with np.errstate(all="ignore"):
-        return have.shape == want.shape and bool(
-            np.allclose(have, want, case.rtol, case.atol, equal_nan=True)
-        )
 
 
 # --- slerp ------------------------------------------------------------------------------------
@@ -101,7 +81,7 @@ def _slerp_formula(q1: np.ndarray, q2: np.ndarray, t: np.ndarray, omega: np.ndar
 
 
 def _compare_slerp(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -117,42 +97,51 @@ def _compare_slerp(got: Any, case: Case) -> str | None:
             " (NaN or Inf: when q1 and q2 are (nearly) the same rotation, sin(Omega) is 0 and "
             "the division blows up; fall back to (1 - t) q1 + t q2 when sin(Omega) is tiny)"
         )
-    if _close(have, _slerp_formula(q1, q2, t, np.arccos(np.clip(dot, -1.0, 1.0))), case):
+    if matches(
+        have, _slerp_formula(q1, q2, t, np.arccos(np.clip(dot, -1.0, 1.0))), case.rtol, case.atol
+    ):
         return message + (
             " (the long way round: when q1 . q2 < 0, flip q2 (q2 = -q2, dot = -dot) to take the "
             "shorter path; q2 and -q2 are the same rotation)"
         )
-    if _close(have, -want, case):
+    if matches(have, -want, case.rtol, case.atol):
         return message + (
             " (the sign is flipped: flip q2, not q1, when the dot is negative, so that t = 0 "
             "gives q1 itself)"
         )
     for target in (shorter, q2):
         linear = (1.0 - t) * q1 + t * target
-        if _close(have, linear, case):
+        if matches(have, linear, case.rtol, case.atol):
             return message + (
                 " (that is lerp, the straight chord: its points are not unit quaternions; slerp "
                 "weighs q1 and q2 with sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / "
                 "sin(Omega))"
             )
-        if _close(have, linear / np.linalg.norm(linear, axis=-1, keepdims=True), case):
+        if matches(
+            have, linear / np.linalg.norm(linear, axis=-1, keepdims=True), case.rtol, case.atol
+        ):
             return message + (
                 " (that is normalized lerp: the right path but not at constant speed; use the "
                 "sin weights of slerp)"
             )
-    if _close(have, _slerp_formula(q1, shorter, t, np.degrees(omega)), case) or _close(
-        have, _slerp_formula(q1, q2, t, np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))), case
+    if matches(
+        have, _slerp_formula(q1, shorter, t, np.degrees(omega)), case.rtol, case.atol
+    ) or matches(
+        have,
+        _slerp_formula(q1, q2, t, np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))),
+        case.rtol,
+        case.atol,
     ):
         return message + (
             " (the angle is in degrees: np.arccos returns radians and np.sin expects them, so "
             "do not convert)"
         )
-    if _close(have, _slerp_formula(q1, shorter, t, 2.0 * omega), case):
+    if matches(have, _slerp_formula(q1, shorter, t, 2.0 * omega), case.rtol, case.atol):
         return message + (
             " (Omega is the angle between the quaternions, arccos(q1 . q2), not the rotation "
             "angle 2 arccos(q1 . q2))"
         )
-    if _close(have, _slerp_formula(q1, shorter, 1.0 - t, omega), case):
+    if matches(have, _slerp_formula(q1, shorter, 1.0 - t, omega), case.rtol, case.atol):
         return message + " (the weights are swapped: t = 0 must give q1 and t = 1 give q2)"
     return message
 
@@ -208,7 +197,7 @@ def _bernstein(t: np.ndarray) -> np.ndarray:
 
 
 def _compare_cubic(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -218,12 +207,12 @@ def _compare_cubic(got: Any, case: Case) -> str | None:
         if have.shape == (4, *np.shape(t)):
             return message + " (the four weights go on the LAST axis: np.stack(..., axis=-1))"
         return message
-    if _close(have, want[..., ::-1], case):
+    if matches(have, want[..., ::-1], case.rtol, case.atol):
         return message + (
             " (the order is reversed: the first weight, (1 - t)^3 / 6, belongs to the first knot "
             "of the segment and the last, t^3 / 6, to the fourth)"
         )
-    if _close(have, _bernstein(t), case):
+    if matches(have, _bernstein(t), case.rtol, case.atol):
         return message + (
             " (those are the Bernstein weights of a Bezier curve; the B-spline's are the "
             "(1 - t)^3 / 6, ... of the hint)"

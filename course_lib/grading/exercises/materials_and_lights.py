@@ -17,23 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, Exercise, register
 from course_lib.graphics.rendering.reflectance import blinn_phong, lambertian
 
 TOPIC = "materials_and_lights"
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array.astype(np.float64)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -68,15 +56,6 @@ def _course_listing() -> tuple[np.ndarray, ...]:
 
 def _visible(incoming: np.ndarray, outgoing: np.ndarray, normal: np.ndarray) -> np.ndarray:
     return (_dot(normal, -incoming) > 0) & (_dot(normal, outgoing) > 0)
-
-
-def _matches(have: np.ndarray | None, want: Any, case: Case) -> bool:
-    want = np.asarray(want, dtype=np.float64)
-    return (
-        have is not None
-        and have.shape == want.shape
-        and np.allclose(have, want, case.rtol, case.atol)
-    )
 
 
 # --- blinn_phong_brdf -------------------------------------------------------------------------
@@ -168,12 +147,12 @@ def _blinn_phong_mistakes(args: tuple) -> list[tuple[np.ndarray, str]]:
 
 
 def _compare_blinn_phong(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
     for candidate, hint in _blinn_phong_mistakes(case.args):
-        if _matches(have, candidate, case):
+        if matches(have, candidate, case.rtol, case.atol):
             return f"{message} ({hint})"
     return message
 
@@ -224,7 +203,7 @@ def _lambertian_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_lambertian(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -258,7 +237,7 @@ def _compare_lambertian(got: Any, case: Case) -> str | None:
         ),
     ]
     for candidate, hint in mistakes:
-        if _matches(have, candidate, case):
+        if matches(have, candidate, case.rtol, case.atol):
             return f"{message} ({hint})"
     return message
 

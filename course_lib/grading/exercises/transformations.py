@@ -14,29 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, Exercise, register
 
 TOPIC = "transformations"
 RTOL, ATOL = 1e-4, 1e-5
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    """The learner's result as a float64 array, None if it is not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    if array.dtype.kind not in "biuf":
-        return None
-    return array.astype(np.float64)
-
-
-def _matches(have: np.ndarray, want: Any) -> bool:
-    want = np.asarray(want, dtype=np.float64)
-    return have.shape == want.shape and np.allclose(have, want, RTOL, ATOL)
 
 
 def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -112,7 +94,7 @@ def _rotate_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def _compare_rotate(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -120,20 +102,20 @@ def _compare_rotate(got: Any, case: Case) -> str | None:
     cos, sin = np.cos(angle), np.sin(angle)
     along = axis * np.sum(axis * point, axis=-1, keepdims=True)
     cross = np.cross(np.broadcast_to(axis, np.broadcast_shapes(axis.shape, point.shape)), point)
-    if _matches(have, _rotate(point, axis, -angle)):
+    if matches(have, _rotate(point, axis, -angle), RTOL, ATOL):
         return message + (
             " (you rotated the wrong way: the cross term is axis x point, not point x axis)"
         )
-    if _matches(have, _rotate(point, axis, np.radians(angle))) or _matches(
-        have, _rotate(point, axis, np.degrees(angle))
+    if matches(have, _rotate(point, axis, np.radians(angle)), RTOL, ATOL) or matches(
+        have, _rotate(point, axis, np.degrees(angle)), RTOL, ATOL
     ):
         return message + " (the angle is already in radians: pass it to cos and sin unchanged)"
-    if _matches(have, point * cos + cross * sin + along):
+    if matches(have, point * cos + cross * sin + along, RTOL, ATOL):
         return message + (
             " (the term along the axis is axis (axis . point) (1 - cos(angle)): the (1 - cos) "
             "factor is missing)"
         )
-    if _matches(have, point * cos + cross * sin):
+    if matches(have, point * cos + cross * sin, RTOL, ATOL):
         return message + (
             " (the component along the axis is lost: add axis (axis . point) (1 - cos(angle)))"
         )
@@ -199,26 +181,28 @@ def _scalar_first_product(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
 
 
 def _compare_multiply(got: Any, case: Case) -> str | None:
-    have = _float_array(got)
+    have = float_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
     q1, q2 = (np.asarray(a, np.float64) for a in case.args)
     v1, w1, v2, w2 = q1[..., :3], q1[..., 3:], q2[..., :3], q2[..., 3:]
-    if _matches(have, _multiply(q2, q1)):
+    if matches(have, _multiply(q2, q1), RTOL, ATOL):
         return message + (
             " (that is q2 q1: the cross term is v1 x v2, not v2 x v1, because the product is "
             "not commutative)"
         )
-    if _matches(have, _scalar_first_product(q1, q2)):
+    if matches(have, _scalar_first_product(q1, q2), RTOL, ATOL):
         return message + (
             " (the quaternions were read as [w, x, y, z]: here they are stored [x, y, z, w], "
             "scalar last)"
         )
-    if _matches(have, np.roll(case.expected, 1, axis=-1)):
+    if matches(have, np.roll(case.expected, 1, axis=-1), RTOL, ATOL):
         return message + " (the result is stored [w, x, y, z]: return [x, y, z, w], scalar last)"
     plus_dot = w1 * w2 + np.sum(v1 * v2, axis=-1, keepdims=True)
-    if _matches(have, np.concatenate([w1 * v2 + w2 * v1 + np.cross(v1, v2), plus_dot], -1)):
+    if matches(
+        have, np.concatenate([w1 * v2 + w2 * v1 + np.cross(v1, v2), plus_dot], -1), RTOL, ATOL
+    ):
         return message + " (the scalar part is w1 w2 MINUS v1 . v2)"
     return message
 
