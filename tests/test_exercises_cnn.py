@@ -8,6 +8,7 @@ import pytest
 
 from course_lib import grading
 from course_lib.basics import cnn
+from course_lib.grading.testing import assert_mistake_hinted
 
 REFERENCES = {
     "cnn.add_channel_axis_and_scale": cnn.add_channel_axis_and_scale,
@@ -75,11 +76,9 @@ def test_reference_passes_every_case(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", sorted(WRONG))
 def test_typical_mistake_gets_specific_feedback(exercise_id):
-    wrong, message = WRONG[exercise_id]
-    result = grading.grade(grading.get_exercise(exercise_id), wrong, seed=0)
-    assert result.status == "failed" and result.score == 0.0
-    assert message in result.feedback, result.feedback
-    assert "case 1 (" in result.feedback and "Hint:" in result.feedback
+    result = assert_mistake_hinted(exercise_id, *WRONG[exercise_id])
+    assert result.score == 0.0
+    assert "case 1 (" in result.feedback
 
 
 def test_more_mistakes_are_named():

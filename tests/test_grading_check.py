@@ -211,3 +211,16 @@ def test_matches_needs_the_shape_and_values_and_treats_nan_as_equal():
     assert not matches(np.array([1.0, 2.0]), [[1.0, 2.0]], 1e-6, 1e-6)
     assert not matches(np.array([1.0, 2.1]), [1.0, 2.0], 1e-6, 1e-6)
     assert not matches(None, [1.0], 1e-6, 1e-6)
+
+
+def test_the_exercise_test_helpers_fail_when_they_should():
+    from course_lib.conv import output_size
+    from course_lib.grading.testing import assert_answer_passes, assert_mistake_hinted
+
+    assert_answer_passes("convolution.output_size", output_size)
+    with pytest.raises(AssertionError):
+        assert_answer_passes("convolution.output_size", lambda *args: 0)
+    with pytest.raises(AssertionError):
+        assert_mistake_hinted("convolution.output_size", output_size, "anything")
+    with pytest.raises(AssertionError):  # a wrong answer, but not the named mistake
+        assert_mistake_hinted("convolution.output_size", lambda *args: 0, "no such hint text")

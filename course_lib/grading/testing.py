@@ -1,0 +1,39 @@
+"""Asserts for testing exercise definitions: the course's own, and instructors' modules.
+
+An exercise module is tested by answering it: the reference and an independently written
+answer must pass on several seeds, and each typical mistake must fail with its own hint::
+
+    assert_answer_passes("cameras.perspective_project", perspective.project)
+    assert_mistake_hinted("cameras.perspective_project", forgot_divide, "divide by z")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from course_lib.grading.check import CheckResult, grade
+from course_lib.grading.exercise import get_exercise
+
+
+def assert_answer_passes(
+    exercise_id: str, answer: Any, seeds: Sequence[int] = (0, 7), min_cases: int = 3
+) -> None:
+    """``answer`` gets full marks on the hidden cases of every seed, and there are enough."""
+    exercise = get_exercise(exercise_id)
+    for seed in seeds:
+        result = grade(exercise, answer, seed=seed)
+        assert result.status == "passed", result.feedback
+        assert result.score == exercise.max_score, result.feedback
+        assert result.cases_total >= min_cases, f"only {result.cases_total} cases"
+
+
+def assert_mistake_hinted(exercise_id: str, wrong: Any, message: str, seed: int = 0) -> CheckResult:
+    """``wrong`` fails with less than full marks, and its feedback names a case, gives a hint and
+    contains ``message`` (the mistake-specific part). Returns the result for further checks."""
+    exercise = get_exercise(exercise_id)
+    result = grade(exercise, wrong, seed=seed)
+    assert result.status == "failed" and result.score < exercise.max_score, result.feedback
+    assert message in result.feedback, result.feedback
+    assert "case " in result.feedback and "Hint:" in result.feedback, result.feedback
+    return result
