@@ -9,7 +9,7 @@ export COURSE_OFFLINE ?=
 export PYTHONHASHSEED ?= 0
 
 .PHONY: venv book test unit notebooks lint format exercises check-exercises grade check-pages bench \
-	bench-book lock clean
+	bench-book figures lock clean
 
 venv: $(STAMP)
 
@@ -66,6 +66,13 @@ bench: $(STAMP)
 ## Each chapter executed alone: wall time and peak memory against its budget, benchmarks/book_times.md.
 bench-book: $(STAMP)
 	$(BIN)/python benchmarks/bench_book.py
+
+## Each chapter executed with COURSE_FIGURES_DIR=book/images: writes the opening picture its first
+## cell shows (viz.save_opening_figure), and the chapter times (ONLY=deepdream: one chapter).
+figures: $(STAMP)
+	mkdir -p _build
+	COURSE_FIGURES_DIR=$(CURDIR)/book/images $(BIN)/python benchmarks/bench_book.py \
+		$(if $(ONLY),--only $(ONLY)) --out _build/figures_times.md
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -iv '^course' > requirements.lock.new

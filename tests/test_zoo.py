@@ -160,7 +160,9 @@ def test_cached_imagenet_weights_are_used_without_the_network(monkeypatch, tmp_p
     monkeypatch.setattr(config, "is_online", no_network)
     monkeypatch.setattr(imagenet, "_inception_v3", lambda **kwargs: calls.append(kwargs) or "net")
     assert zoo.load_imagenet_model() == "net"
-    assert calls == [{"include_top": False, "weights": str(cached)}]
+    assert calls == [
+        {"include_top": False, "weights": str(cached), "classifier_activation": "softmax"}
+    ]
     loaded = zoo.load_model_for_visualization()
     assert loaded.name == "inception_v3" and loaded.value_range == (-1.0, 1.0)
     assert loaded.dream_layers == imagenet.INCEPTION_DREAM_LAYERS
@@ -181,7 +183,8 @@ def test_failed_download_raises_and_restores_the_socket_timeout(monkeypatch, tmp
     before = socket.getdefaulttimeout()
     with pytest.raises(zoo.ModelUnavailableError, match="OSError.*load_course_model"):
         zoo.load_imagenet_model(include_top=True)
-    assert seen == [({"include_top": True, "weights": "imagenet"}, imagenet.DOWNLOAD_TIMEOUT_S)]
+    expected = {"include_top": True, "weights": "imagenet", "classifier_activation": "softmax"}
+    assert seen == [(expected, imagenet.DOWNLOAD_TIMEOUT_S)]
     assert socket.getdefaulttimeout() == before
 
 
@@ -210,3 +213,106 @@ def test_train_cli_rejects_an_unknown_model(capsys):
     with pytest.raises(SystemExit):
         train.main(["no_such_model"])
     assert "shapes_cnn" in capsys.readouterr().err
+
+
+def test_visualization_model_names_its_classes_and_logits(offline):
+    loaded = zoo.load_model_for_visualization(include_top=True)
+    assert loaded.trained and loaded.logit_layer == "logits"
+    assert loaded.class_names == tuple(procedural.SHAPE_CLASSES)
+    assert loaded.model.get_layer("logits").get_config()["activation"] == "linear"
+
+
+def test_imagenet_class_names_ship_with_the_package():
+    names, wnids = zoo.imagenet_class_names(), zoo.imagenet_wnids()
+    assert len(names) == len(wnids) == 1000 and len(set(wnids)) == 1000
+    # Facts of ILSVRC-2012's class order (as in Keras' imagenet_class_index.json).
+    assert names[0] == "tench" and wnids[0] == "n01440764"
+    assert names[281] == "tabby" and wnids[281] == "n02123045"
+    assert names[285] == "Egyptian cat" and names[207] == "golden retriever"
+    assert names[999] == "toilet tissue" and wnids[999] == "n15075141"
+    assert all(w.startswith("n") and len(w) == 9 for w in wnids)
+    assert wnids == tuple(sorted(wnids))  # ILSVRC orders its classes by WordNet id
+
+
+def test_decode_predictions_ranks_classes_like_keras():
+    scores = np.zeros((2, 1000), np.float32)
+    scores[0, [281, 285, 1]] = [0.7, 0.2, 0.1]
+    scores[1, 999] = 3.0
+    decoded = zoo.decode_predictions(scores, top=3)
+    assert [name for _, name, _ in decoded[0]] == ["tabby", "Egyptian cat", "goldfish"]
+    assert decoded[0][0] == ("n02123045", "tabby", pytest.approx(0.7))
+    assert decoded[1][0][1] == "toilet tissue" and len(decoded[1]) == 3
+
+
+@pytest.mark.parametrize(
+    ("scores", "top", "match"),
+    [
+        (np.zeros((1, 10)), 5, "scores"),
+        (np.zeros(1000), 5, "scores"),
+        (np.zeros((1, 1000)), 0, "top"),
+    ],
+)
+def test_decode_predictions_rejects_bad_input(scores, top, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.decode_predictions(scores, top=top)
+
+
+def test_an_unknown_weights_request_is_refused(monkeypatch):
+    monkeypatch.setenv(imagenet.WEIGHTS_ENV, "pretrained")
+    with pytest.raises(ValueError, match=imagenet.WEIGHTS_ENV):
+        zoo.load_imagenet_model()
+
+
+@pytest.fixture(scope="module")
+def seeded_inception():
+    return imagenet.seeded_inception_v3(include_top=True, classifier_activation=None)
+
+
+def test_seeded_stand_in_is_inception_v3_without_the_network(monkeypatch, capsys, seeded_inception):
+    monkeypatch.setenv(imagenet.WEIGHTS_ENV, "seeded")
+    monkeypatch.setattr(config, "_announced", set())
+
+    def no_network():
+        raise AssertionError("the seeded stand-in must not probe the network")
+
+    monkeypatch.setattr(config, "is_online", no_network)
+    loaded = zoo.load_model_for_visualization(include_top=True)
+    assert loaded.name == "inception_v3" and loaded.pretrained_on == imagenet.SEEDED_RANDOM
+    assert not loaded.trained and loaded.logit_layer == "predictions"
+    assert loaded.value_range == (-1.0, 1.0) and len(loaded.class_names) == 1000
+    assert "seeded" in capsys.readouterr().out
+    # The real architecture: Keras' InceptionV3 layer for layer, logits without a softmax.
+    reference = keras_inception(include_top=True)
+    assert [type(a).__name__ for a in loaded.model.layers] == [
+        type(b).__name__ for b in reference.layers
+    ]
+    assert loaded.model.count_params() == reference.count_params() == 23_851_784
+    assert loaded.model.get_layer("predictions").get_config()["activation"] == "linear"
+    for name in imagenet.INCEPTION_DREAM_LAYERS:
+        loaded.model.get_layer(name)
+    np.testing.assert_array_equal(
+        loaded.model.get_weights()[0], seeded_inception.get_weights()[0]
+    )  # the same seed, the same weights
+
+
+def test_seeded_stand_in_keeps_activations_at_a_trained_networks_scale(seeded_inception):
+    import keras
+
+    from course_lib import data
+
+    names = ["mixed0", "mixed5", "mixed10"]
+    cut = keras.Model(seeded_inception.input, [seeded_inception.get_layer(n).output for n in names])
+    image = keras.ops.image.resize(data.load_image("coffee"), (299, 299))[None] * 2.0 - 1.0
+    for name, output in zip(names, cut(image), strict=True):
+        spread = float(np.std(np.asarray(output)))
+        assert 0.05 < spread < 5.0, (name, spread)  # uncalibrated, mixed10's is about 1e-3
+    logits = np.asarray(seeded_inception(image))
+    assert np.isfinite(logits).all() and np.std(logits) > 0.05
+
+
+def keras_inception(include_top):
+    import keras
+
+    return keras.applications.InceptionV3(
+        include_top=include_top, weights=None, classifier_activation=None
+    )

@@ -4,6 +4,9 @@
   offline it raises :class:`ModelUnavailableError` at once.
 - :func:`load_model_for_visualization`: InceptionV3 when it loads, else the course's
   ``shapes_cnn`` (announced in one line), with the layers to dream with and the input range.
+- :func:`imagenet_class_names`, :func:`decode_predictions`: ImageNet's 1,000 class names, shipped.
+- :func:`seeded_inception_v3`: InceptionV3's architecture with seeded weights, the online path
+  tested offline (``COURSE_IMAGENET_WEIGHTS=seeded``).
 - :func:`list_course_models`, :func:`load_course_model`: models trained for the course and shipped
   with the package (``"shapes_cnn"`` on procedural shapes, ``"digits_cnn"`` on digits), retrained
   with ``python -m course_lib.zoo.train NAME``.
@@ -22,8 +25,12 @@ from course_lib.zoo.course_models import (
 from course_lib.zoo.imagenet import (
     ModelUnavailableError,
     VisualizationModel,
+    decode_predictions,
+    imagenet_class_names,
+    imagenet_wnids,
     load_imagenet_model,
     load_model_for_visualization,
+    seeded_inception_v3,
 )
 
 __all__ = [
@@ -34,9 +41,13 @@ __all__ = [
     "course_model_info",
     "course_model_spec",
     "course_test_set",
+    "decode_predictions",
+    "imagenet_class_names",
+    "imagenet_wnids",
     "list_course_models",
     "load_course_model",
     "load_imagenet_model",
     "load_model_for_visualization",
     "measure_course_model",
+    "seeded_inception_v3",
 ]
