@@ -30,9 +30,13 @@ test: $(STAMP) lint unit notebooks
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q --ignore=tests/pages
 
+## nbval runs solutions/ and exercises/, and the chapters with stored outputs to compare
+## (# NBVAL_CHECK_OUTPUT). Every chapter executes once per run in the book build
+## (tests/test_book.py, in `unit`), which fails on any error or stderr output.
+CHECKED_CHAPTERS = $(shell grep -l NBVAL_CHECK_OUTPUT book/*/*.ipynb)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 book solutions exercises
+		--nbval-cell-timeout=300 $(CHECKED_CHAPTERS) solutions exercises
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
