@@ -136,3 +136,154 @@ def edges(triangles: Any) -> np.ndarray:
     pairs = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
     pairs = np.sort(pairs, axis=1)
     return np.unique(pairs, axis=0).astype(np.int32).reshape(-1, 2)
+
+
+def sample_points(
+    vertices: Any,
+    triangles: Any,
+    num_points: int,
+    seed: int = 0,
+    name: str = "mesh_sample_points",
+) -> tf.Tensor:
+    """Points drawn uniformly by area on a mesh's surface, differentiable in the vertices.
+
+    A triangle is chosen with probability proportional to its area, then a point inside it with
+    the barycentrics ``(1 - s, s (1 - v), s v)``, ``s = sqrt(u)``, ``u, v`` uniform in [0, 1),
+    which is uniform over the triangle. The choices are stateless (the same ``seed`` gives the
+    same triangles and barycentrics); the points move with the vertices, so gradients flow to them.
+
+    Args:
+        vertices: `[A1, ..., An, V, 3]` vertex positions (each mesh of a batch is sampled
+            by its own areas).
+        triangles: `[F, 3]` integer vertex indices.
+        num_points: N, the number of points per mesh (a positive int).
+        seed: an int seeding the choices.
+
+    Returns:
+        `[A1, ..., An, N, 3]` points on the surface.
+
+    Raises:
+        ValueError: if ``vertices`` does not end in ``[V, 3]``, ``triangles`` is not an integer
+            `[F, 3]` tensor of indices in ``[0, V)`` or is empty, or ``num_points`` is not a
+            positive int.
+        TypeError: if ``seed`` is not an int.
+    """
+    if isinstance(num_points, bool) or not isinstance(num_points, (int, np.integer)):
+        raise ValueError(f"num_points must be a positive int, got {num_points!r}")
+    if num_points < 1:
+        raise ValueError(f"num_points must be a positive int, got {num_points}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    with tf.name_scope(name):
+        vertices, triangles = _checked_mesh(vertices, triangles)
+        if triangles.shape[0] == 0:
+            raise ValueError("triangles must hold at least one triangle to sample from")
+        corners = tf.gather(vertices, triangles, axis=-2)  # [..., F, 3, 3]
+        batch = tf.shape(corners)[:-3]
+        flat = tf.reshape(corners, tf.concat([[-1], tf.shape(corners)[-3:]], 0))  # [B, F, 3, 3]
+        doubled_area = tf.norm(
+            tf.linalg.cross(flat[..., 1, :] - flat[..., 0, :], flat[..., 2, :] - flat[..., 0, :]),
+            axis=-1,
+        )
+        logits = tf.math.log(tf.stop_gradient(tf.cast(doubled_area, tf.float64)))  # [B, F]
+        seeds = tf.constant([[int(seed), 0], [int(seed), 1]], tf.int64)
+        face = tf.random.stateless_categorical(logits, num_points, seed=seeds[0])  # [B, N]
+        uv = tf.random.stateless_uniform(
+            tf.concat([tf.shape(face), [2]], 0), seed=seeds[1], dtype=vertices.dtype
+        )
+        s, v = tf.sqrt(uv[..., 0:1]), uv[..., 1:2]
+        weights = tf.concat([1.0 - s, s * (1.0 - v), s * v], -1)  # [B, N, 3]
+        chosen = tf.gather(flat, face, axis=1, batch_dims=1)  # [B, N, 3, 3]
+        points = tf.reduce_sum(weights[..., None] * chosen, axis=-2)
+        return tf.reshape(points, tf.concat([batch, [num_points, 3]], 0))
+
+
+def sample_ellipsoid(semi_axes: Any, num_points: int, seed: int = 0) -> np.ndarray:
+    """Points drawn uniformly by area on the ellipsoid ``(x/a)^2 + (y/b)^2 + (z/c)^2 = 1``.
+
+    Exact, from the closed form (no mesh): a direction ``u`` uniform on the unit sphere maps to
+    ``p = (a u_x, b u_y, c u_z)``, and the map stretches the area around ``u`` by
+    ``a b c |(u_x / a, u_y / b, u_z / c)|``; accepting ``p`` with probability proportional to
+    that factor (rejection sampling) makes the accepted points uniform over the surface.
+
+    Args:
+        semi_axes: the three positive semi-axes ``(a, b, c)``.
+        num_points: N, the number of points (a positive int).
+        seed: seeds a NumPy generator.
+
+    Returns:
+        A float32 NumPy array `[N, 3]` of points, centred at the origin.
+
+    Raises:
+        ValueError: if ``semi_axes`` is not three positive finite numbers or ``num_points`` is
+            not a positive int.
+    """
+    axes = np.asarray(semi_axes, dtype=np.float64)
+    if axes.shape != (3,) or not np.all(np.isfinite(axes)) or np.any(axes <= 0):
+        raise ValueError(f"semi_axes must be three positive numbers, got {semi_axes!r}")
+    if isinstance(num_points, bool) or not isinstance(num_points, (int, np.integer)):
+        raise ValueError(f"num_points must be a positive int, got {num_points!r}")
+    if num_points < 1:
+        raise ValueError(f"num_points must be a positive int, got {num_points}")
+    rng = np.random.default_rng(seed)
+    kept: list[np.ndarray] = []
+    count = 0
+    while count < num_points:
+        u = rng.normal(size=(2 * num_points, 3))
+        u /= np.linalg.norm(u, axis=-1, keepdims=True)
+        stretch = np.linalg.norm(u / axes, axis=-1) * axes.min()  # in (0, 1], 1 at its largest
+        accepted = u[rng.uniform(size=len(u)) < stretch] * axes
+        kept.append(accepted)
+        count += len(accepted)
+    return np.concatenate(kept)[:num_points].astype(np.float32)
+
+
+def chamfer_distance(
+    points_a: Any, points_b: Any, name: str = "mesh_chamfer_distance"
+) -> tf.Tensor:
+    """The symmetric Chamfer distance between two point sets, in units of length.
+
+    ``0.5 * (mean_a min_b |a - b| + mean_b min_a |a - b|)``: the mean distance from a point of
+    either set to the nearest point of the other, halves averaged (not squared). For points
+    sampled densely on two surfaces it approximates their mean surface-to-surface distance;
+    two samples of the same surface give a small positive value that shrinks with density.
+    The nearest neighbours are found by brute force (memory `N x M` per batch element); the
+    distances are then measured exactly and are differentiable in both sets.
+
+    Args:
+        points_a: `[A1, ..., An, N, 3]` points.
+        points_b: `[A1, ..., An, M, 3]` points (batch dimensions broadcast with ``points_a``).
+
+    Returns:
+        `[A1, ..., An]` distances.
+
+    Raises:
+        ValueError: if a set does not end in ``[?, 3]`` or is empty, or the batch dimensions do
+            not broadcast.
+    """
+    with tf.name_scope(name):
+        points_a, points_b = shape.checked(
+            points_a=(points_a, (None, 3)), points_b=(points_b, (None, 3))
+        )
+        for label, points in (("points_a", points_a), ("points_b", points_b)):
+            if points.shape[-2] == 0:
+                raise ValueError(f"{label} must hold at least one point, got shape {points.shape}")
+        batch = tf.broadcast_dynamic_shape(tf.shape(points_a)[:-2], tf.shape(points_b)[:-2])
+        points_a = tf.broadcast_to(points_a, tf.concat([batch, tf.shape(points_a)[-2:]], 0))
+        points_b = tf.broadcast_to(points_b, tf.concat([batch, tf.shape(points_b)[-2:]], 0))
+
+        def nearest_distance(source: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+            # Squared distances |s|^2 - 2 s.t + |t|^2 pick the neighbour; centring both sets on
+            # a shared point first keeps the expansion accurate far from the origin.
+            centre = tf.stop_gradient(tf.reduce_mean(target, axis=-2, keepdims=True))
+            s, t = tf.stop_gradient(source - centre), tf.stop_gradient(target - centre)
+            squared = (
+                tf.reduce_sum(s * s, -1)[..., :, None]
+                - 2.0 * tf.linalg.matmul(s, t, transpose_b=True)
+                + tf.reduce_sum(t * t, -1)[..., None, :]
+            )
+            index = tf.argmin(squared, axis=-1, output_type=tf.int32)  # [..., N]
+            nearest = tf.gather(target, index, axis=-2, batch_dims=len(target.shape) - 2)
+            return tf.reduce_mean(safe_ops.norm(source - nearest, keepdims=False), axis=-1)
+
+        return 0.5 * (nearest_distance(points_a, points_b) + nearest_distance(points_b, points_a))
