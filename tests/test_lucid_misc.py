@@ -7,7 +7,7 @@ import pytest
 import sklearn.decomposition
 import tensorflow as tf
 
-from course_lib import zoo
+from course_lib import data, zoo
 from course_lib.lucid.misc import activation_grid, attribution, semantic_dictionary
 from course_lib.lucid.misc.channel_reducer import ChannelReducer
 
@@ -105,6 +105,133 @@ def test_attribution_bad_input(shapes, photo):
         attribution.spatial_attribution(shapes, photo, "global_pool")
     with pytest.raises(ValueError, match="image"):
         attribution.spatial_attribution(shapes, photo[..., 0], "mixed2")
+
+
+# --- deletion curves ---------------------------------------------------------------------------
+
+
+def _linear_classifier(height, width, rng):
+    """logits = W . flatten(image) + b: each pixel's share of a logit is known in closed form."""
+    import keras
+
+    inputs = keras.Input((height, width, 3))
+    outputs = keras.layers.Dense(2, name="logits")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, outputs)
+    weights = rng.normal(size=(height * width * 3, 2)).astype(np.float32)
+    bias = np.array([0.5, -0.5], np.float32)
+    model.get_layer("logits").set_weights([weights, bias])
+    return model, weights, bias
+
+
+def test_deletion_curve_matches_a_numpy_loop_on_a_linear_model(rng):
+    """Coarse saliency [3, 4] on a 6x8 image: 2x2-pixel regions replaced by the mean colour."""
+    model, weights, bias = _linear_classifier(6, 8, rng)
+    image = rng.uniform(size=(6, 8, 3)).astype(np.float32)
+    saliency = rng.normal(size=(3, 4))
+    curve = attribution.deletion_curve(
+        model, image, saliency, class_index=1, fractions=5, baseline="mean", batch_size=2
+    )
+    mean_colour = image.mean(axis=(0, 1))
+    order = np.argsort(-saliency.ravel())
+    expected = []
+    for count in (0, 3, 6, 9, 12):
+        deleted = image.copy()
+        for region in order[:count]:
+            row, col = divmod(int(region), 4)
+            deleted[2 * row : 2 * row + 2, 2 * col : 2 * col + 2] = mean_colour
+        expected.append(float(deleted.ravel() @ weights[:, 1] + bias[1]))
+    np.testing.assert_allclose(curve.fractions, [0.0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(curve.scores, expected, rtol=1e-5, atol=1e-5)
+    assert curve.class_index == 1
+    heights = np.array(expected) - expected[-1]
+    trapezoids = 0.25 * (heights[1:] + heights[:-1]) / 2
+    np.testing.assert_allclose(curve.area, trapezoids.sum(), rtol=1e-4, atol=1e-5)
+
+
+def test_deleting_the_true_contributions_first_beats_every_random_order(rng):
+    """For a linear logit, deleting the largest contributions first is the fastest possible fall:
+    the true per-pixel contributions give the smallest area, their negation the largest."""
+    model, weights, _ = _linear_classifier(8, 8, rng)
+    image = rng.uniform(size=(8, 8, 3)).astype(np.float32)
+    blurred = attribution.deletion_baseline(image, "blur")
+    contribution = ((image - blurred) * weights[:, 0].reshape(8, 8, 3)).sum(axis=-1)
+
+    def area(saliency):
+        return attribution.deletion_curve(model, image, saliency, class_index=0, fractions=17).area
+
+    best, worst = area(contribution), area(-contribution)
+    randoms = [area(rng.random((8, 8))) for _ in range(5)]
+    assert best < min(randoms) and worst > max(randoms)
+
+
+def test_gradient_x_activation_deletes_the_course_models_evidence_faster_than_random(shapes):
+    """The course model on its own shapes: the map beats random orders, summed over images."""
+    images, _ = data.make_shapes_dataset(1, seed=3)
+    wrapped = zoo.VisualizationModel(shapes, "shapes_cnn", "procedural_shapes", (), (0.0, 1.0))
+    rng = np.random.default_rng(0)
+    ordered, random = 0.0, 0.0
+    for image in images:
+        saliency = attribution.spatial_attribution(wrapped, image, "mixed2")
+        ordered += attribution.deletion_curve(wrapped, image, saliency).area
+        random += np.mean(
+            [
+                attribution.deletion_curve(wrapped, image, rng.random(saliency.shape)).area
+                for _ in range(2)
+            ]
+        )
+    assert random > 0 and ordered < 0.9 * random
+
+
+def test_deletion_masks_delete_whole_regions_most_salient_first():
+    saliency = np.array([[0.1, 0.9], [0.5, 0.5]])
+    masks = attribution.deletion_masks(saliency, (4, 6), fractions=[0.0, 0.25, 0.5, 0.75, 1.0])
+    assert masks.shape == (5, 4, 6) and masks.dtype == bool
+    expected = np.zeros((4, 6), bool)
+    assert not masks[0].any()
+    expected[:2, 3:] = True  # 0.9: top right
+    np.testing.assert_array_equal(masks[1], expected)
+    expected[2:, :3] = True  # the tie at 0.5: row-major, bottom left first
+    np.testing.assert_array_equal(masks[2], expected)
+    assert masks[4].all() and np.all(masks[1:] >= masks[:-1])
+
+
+def test_deletion_baselines():
+    image = np.zeros((10, 12, 3), np.float32)
+    image[:, :6] = 1.0
+    mean = attribution.deletion_baseline(image, "mean")
+    np.testing.assert_allclose(mean, 0.5)
+    np.testing.assert_allclose(attribution.deletion_baseline(image, 0.25), 0.25)
+    blurred = attribution.deletion_baseline(image, "blur")
+    assert blurred.shape == image.shape and 0.0 < blurred[5, 6, 0] < 1.0
+    np.testing.assert_allclose(blurred.mean(), image.mean(), atol=0.02)
+    flat = np.full((10, 12, 3), 0.3, np.float32)
+    np.testing.assert_allclose(attribution.deletion_baseline(flat, "blur"), 0.3, rtol=1e-5)
+
+
+def test_deletion_curve_bad_input(shapes, photo):
+    saliency = np.ones((5, 7))
+    with pytest.raises(ValueError, match="saliency"):
+        attribution.deletion_curve(shapes, photo, np.ones((5, 7, 2)))
+    with pytest.raises(ValueError, match="saliency"):
+        attribution.deletion_curve(shapes, photo, np.full((5, 7), np.nan))
+    with pytest.raises(ValueError, match="smaller than the saliency"):
+        attribution.deletion_curve(shapes, photo, np.ones((50, 7)))
+    with pytest.raises(ValueError, match="fractions"):
+        attribution.deletion_curve(shapes, photo, saliency, fractions=[0.1, 1.0])
+    with pytest.raises(ValueError, match="fractions"):
+        attribution.deletion_curve(shapes, photo, saliency, fractions=1)
+    with pytest.raises(ValueError, match="baseline"):
+        attribution.deletion_curve(shapes, photo, saliency, baseline="noise")
+    with pytest.raises(ValueError, match="baseline"):
+        attribution.deletion_curve(shapes, photo, saliency, baseline=np.zeros((4, 4, 3)))
+    with pytest.raises(ValueError, match="10 classes"):
+        attribution.deletion_curve(shapes, photo, saliency, class_index=10)
+    with pytest.raises(TypeError, match="class_index"):
+        attribution.deletion_curve(shapes, photo, saliency, class_index=1.5)
+    with pytest.raises(ValueError, match="batch_size"):
+        attribution.deletion_curve(shapes, photo, saliency, batch_size=0)
+    with pytest.raises(ValueError, match="image"):
+        attribution.deletion_curve(shapes, photo[..., 0], saliency)
 
 
 # --- ChannelReducer ---------------------------------------------------------------------------
