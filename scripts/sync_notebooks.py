@@ -42,8 +42,20 @@ def colab_root() -> str:
     )
 
 
-def setup_source() -> str:
-    url, branch = repository()
+def setup_source(package: str | None = None) -> str:
+    """The set-up cell's code; ``package`` replaces the pip requirement (tests install a checkout).
+
+    Args:
+        package: a pip requirement for course_lib; by default
+            ``course_lib @ git+<repository>@<branch>`` from _config.yml.
+    """
+    if package is None:
+        url, branch = repository()
+        package = f"course_lib @ git+{url}@{branch}"
+    if not isinstance(package, str) or '"' in package or "\n" in package:
+        raise ValueError(
+            f"package must be a one-line pip requirement without quotes, got {package!r}"
+        )
     return f"""\
 # Set-up: in Colab this installs course_lib from the repository and keeps Colab's own
 # TensorFlow; locally (after `make venv`) it changes nothing.
@@ -54,7 +66,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 if "google.colab" in sys.modules:
-    package = "course_lib @ git+{url}@{branch}"
+    package = "{package}"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)"""
 
 
