@@ -1,9 +1,13 @@
-"""Triangle meshes: face normals, area-weighted vertex normals and the edge list.
+"""Triangle meshes: normals, the edge list, surface samples and the Chamfer distance.
 
 A mesh is ``vertices`` `[A1, ..., An, V, 3]` (a batch of meshes that share one connectivity)
 and ``triangles`` `[F, 3]` integer vertex indices. A triangle ``(a, b, c)`` whose vertices run
 counter-clockwise when seen from outside has the outward normal ``(b - a) x (c - a)`` (in a
 right-handed frame, such as the camera frame x right, y down, z forward).
+
+To compare a mesh with a shape: :func:`sample_points` draws points uniformly by area on the
+mesh, :func:`sample_ellipsoid` on an ellipsoid from its closed form, and
+:func:`chamfer_distance` measures the mean nearest-neighbour distance between two point sets.
 """
 
 from __future__ import annotations
