@@ -73,6 +73,46 @@ def test_style_loss_is_zero_on_the_style_itself_and_has_gradients(rng):
     assert float(loss) > 0 and np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0
 
 
+def test_content_loss_matches_numpy_with_weights_mappings_and_broadcasting(rng):
+    first, second = rng.normal(size=(3, 6, 6, 4)), rng.normal(size=(3, 3, 3, 5))
+    targets = [rng.normal(size=(3, 6, 6, 4)), rng.normal(size=(3, 3, 3, 5))]
+    want = 0.5 * np.mean((first - targets[0]) ** 2) + 2.0 * np.mean((second - targets[1]) ** 2)
+    got = style.content_loss(targets, [first, second], [0.5, 2.0])
+    assert got.shape == ()
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    by_name = style.content_loss(
+        {"mixed1": targets[0], "mixed2": targets[1]},
+        {"mixed2": second, "mixed1": first},
+        {"mixed1": 0.5, "mixed2": 2.0},
+    )
+    np.testing.assert_allclose(by_name, want, rtol=1e-6)
+    one_target = targets[0][:1]  # one content image for a batch of three
+    np.testing.assert_allclose(
+        style.content_loss(one_target, first), np.mean((first - one_target) ** 2), rtol=1e-6
+    )
+
+
+def test_content_loss_is_zero_on_the_content_keeps_layout_and_has_gradients(rng):
+    features = rng.normal(size=(1, 5, 5, 3)).astype(np.float32)
+    assert float(style.content_loss([features], [features])) == 0.0
+    # the style loss forgets where features are; the content loss does not
+    shuffled = rng.permutation(features.reshape(-1, 3)).reshape(1, 5, 5, 3)
+    assert float(style.content_loss([features], [shuffled])) > 0.1
+    gram = style.gram_matrix(features[0])
+    assert float(style.style_loss([gram], [shuffled])) == pytest.approx(0.0, abs=1e-10)
+    moved = tf.Variable(features + 0.3)
+    with tf.GradientTape() as tape:
+        loss = style.content_loss([features], [moved])
+    np.testing.assert_allclose(tape.gradient(loss, moved), 2 * 0.3 / features.size, rtol=1e-4)
+
+
+def test_content_loss_jacobian(rng):
+    target = rng.normal(size=(1, 2, 3, 2))
+    assert_jacobian_matches(
+        lambda features: style.content_loss(target, features), [rng.normal(size=(1, 2, 3, 2))]
+    )
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -85,6 +125,14 @@ def test_style_loss_is_zero_on_the_style_itself_and_has_gradients(rng):
         ),
         (lambda: style.style_loss({"a": np.eye(3)}, {"b": np.zeros([1, 2, 2, 3])}), "keys"),
         (lambda: style.style_loss([np.eye(3)], [np.zeros([1, 2, 2, 3])], [1.0, 2.0]), "weights"),
+        (lambda: style.content_loss([], []), "one activation tensor per"),
+        (
+            lambda: style.content_loss([np.zeros([1, 2, 2, 3])], [np.zeros([1, 2, 2, 4])]),
+            "broadcast",
+        ),
+        (lambda: style.content_loss({"a": np.zeros(3)}, {"b": np.zeros(3)}), "keys"),
+        (lambda: style.content_loss([np.zeros(3)], [np.zeros(3, np.int32)]), "activations"),
+        (lambda: style.content_loss([np.zeros(3)], [np.zeros(3)], {"a": 1.0}), "mapping"),
     ],
 )
 def test_bad_inputs_raise_value_errors(call, match):

@@ -12,6 +12,10 @@ is the mean squared difference of their Gram matrices, summed over a few layers 
 carry colours and fine texture, later ones larger motifs). It does not care *where* a texture
 appears, which is what lets a flat photograph's texture be painted onto a 3D object seen from
 any view (the chapter ``differentiable_parameterizations``).
+
+Style transfer balances it against a *content loss*, the mean squared difference of the
+features themselves at a deeper layer: that one does care where things are, so it keeps the
+content image's layout while the style loss repaints its textures.
 """
 
 from __future__ import annotations
@@ -61,13 +65,49 @@ def gram_matrix(
         return gram
 
 
-def _as_list(name: str, value) -> tuple[list, list | None]:
+def _as_list(value) -> tuple[list, list | None]:
     """Values of a mapping (with its keys) or a sequence (keys None); a tensor is one item."""
     if isinstance(value, Mapping):
         return list(value.values()), list(value.keys())
     if isinstance(value, Sequence) and not isinstance(value, str):
         return list(value), None
     return [value], None
+
+
+def _paired_layers(
+    targets, activations, weights, target_name: str
+) -> list[tuple[tf.Tensor, tf.Tensor, float]]:
+    """``(target, activations, weight)`` per layer, matched by key (mappings) or by order."""
+    target_values, target_keys = _as_list(targets)
+    if isinstance(activations, Mapping) and target_keys is not None:
+        missing = [key for key in target_keys if key not in activations]
+        if missing or len(activations) != len(target_keys):
+            raise ValueError(
+                f"activations must have the keys of {target_name} {target_keys}, got "
+                f"{list(activations)}"
+            )
+        features = [activations[key] for key in target_keys]
+    else:
+        features, _ = _as_list(activations)
+    if len(features) != len(target_values) or not target_values:
+        raise ValueError(
+            f"need one activation tensor per {target_name} entry: got {len(features)} "
+            f"activations and {len(target_values)} {target_name} entries"
+        )
+    if weights is None:
+        weights = [1.0] * len(target_values)
+    elif isinstance(weights, Mapping):
+        if target_keys is None:
+            raise ValueError(f"weights is a mapping but {target_name} is not")
+        weights = [weights[key] for key in target_keys]
+    if len(weights) != len(target_values):
+        raise ValueError(f"need {len(target_values)} weights, got {len(weights)}")
+    pairs = []
+    for target, feature, weight in zip(target_values, features, weights, strict=True):
+        feature = _floating("activations", feature)
+        target = tf.cast(_floating(target_name, target), feature.dtype)
+        pairs.append((target, feature, float(weight)))
+    return pairs
 
 
 def style_loss(
@@ -98,36 +138,9 @@ def style_loss(
             do not match.
     """
     with tf.name_scope(name):
-        grams, gram_keys = _as_list("target_grams", target_grams)
-        if isinstance(activations, Mapping) and gram_keys is not None:
-            missing = [key for key in gram_keys if key not in activations]
-            if missing or len(activations) != len(gram_keys):
-                raise ValueError(
-                    f"activations must have the keys of target_grams {gram_keys}, got "
-                    f"{list(activations)}"
-                )
-            features = [activations[key] for key in gram_keys]
-        else:
-            features, _ = _as_list("activations", activations)
-        if len(features) != len(grams) or not grams:
-            raise ValueError(
-                f"need one activation tensor per target Gram matrix: got {len(features)} "
-                f"activations and {len(grams)} Gram matrices"
-            )
-        if weights is None:
-            weights = [1.0] * len(grams)
-        elif isinstance(weights, Mapping):
-            if gram_keys is None:
-                raise ValueError("weights is a mapping but target_grams is not")
-            weights = [weights[key] for key in gram_keys]
-        if len(weights) != len(grams):
-            raise ValueError(f"need {len(grams)} weights, got {len(weights)}")
         total = 0.0
-        for index, (target, feature, weight) in enumerate(
-            zip(grams, features, weights, strict=True)
-        ):
-            feature = _floating("activations", feature)
-            target = tf.cast(_floating("target_grams", target), feature.dtype)
+        pairs = _paired_layers(target_grams, activations, weights, "target_grams")
+        for index, (target, feature, weight) in enumerate(pairs):
             gram = gram_matrix(feature)
             channels = feature.shape[-1]
             if target.shape.rank is not None and target.shape.rank >= 2:
@@ -139,4 +152,47 @@ def style_loss(
                         )
             per_image = tf.reduce_mean(tf.square(gram - target), axis=[-2, -1])
             total += weight * tf.reduce_mean(per_image)
+        return tf.convert_to_tensor(total)
+
+
+def content_loss(
+    target_activations,
+    activations,
+    weights: Sequence[float] | Mapping[str, float] | None = None,
+    name: str = "content_loss",
+) -> tf.Tensor:
+    """The content loss of style transfer: how far the images' features are from the content's.
+
+    ``loss = sum over layers l of w_l * mean (F_l - P_l) ** 2``, the mean over the batch, the
+    positions and the channels. Unlike the style loss it keeps *where* features are, so it
+    holds the layout of the content image (or, for a texture seen from random views, of the
+    content texture rendered from the same views).
+
+    Args:
+        target_activations: the content's activations, one `[B, H_l, W_l, C_l]` (or any shape
+            that broadcasts against the images') per layer; a sequence, a mapping layer name ->
+            activations, or a single tensor.
+        activations: the images' activations, one `[B, H_l, W_l, C_l]` per layer, in the same
+            order as ``target_activations`` (or a mapping with the same keys).
+        weights: one weight per layer (same order or keys); default 1 each.
+
+    Returns:
+        A scalar: the weighted sum over layers of the mean squared feature difference.
+
+    Raises:
+        ValueError: if the number of layers (or the keys) differ, or a layer's shapes do not
+            broadcast.
+    """
+    with tf.name_scope(name):
+        total = 0.0
+        pairs = _paired_layers(target_activations, activations, weights, "target_activations")
+        for index, (target, feature, weight) in enumerate(pairs):
+            try:
+                tf.broadcast_static_shape(target.shape, feature.shape)
+            except ValueError as error:
+                raise ValueError(
+                    f"layer {index}: target activations {target.shape} do not broadcast "
+                    f"against activations {feature.shape}"
+                ) from error
+            total += weight * tf.reduce_mean(tf.square(feature - target))
         return tf.convert_to_tensor(total)
