@@ -120,20 +120,30 @@ def _project(vertices, camera_a, camera_b, perspective):
 # --- candidate (triangle, pixel) pairs ---------------------------------------------------------
 
 
-def _boxes(screen, z, triangles, height, width, near, margin, keep):
-    """Per-(batch, triangle) pixel bounding boxes of the drawn triangles.
+def _boxes(corners, depths, height, width, near, margin, keep):
+    """The pixel bounding boxes of the drawn triangles, numbered as (triangle, pixel) pairs.
 
-    Returns ``candidates`` `[N, 2]` int64 (batch, triangle) of the triangles with a non-empty
-    box, their boxes `[N, 3]` float (first column, first row, box width), their pair counts `[N]`
-    int64 and the gathered screen vertices `[B, F, 3, 2]`.
+    Args:
+        corners: `[B, F, 3, 2]` screen vertices of the triangles.
+        depths: `[B, F, 3]` camera z of their vertices.
+        height, width: the image size (ints or int32 scalars).
+        near: triangles are drawn only if all their vertices have ``z > near``.
+        margin: pixels added around each box.
+        keep: `[B, F]` bool, the triangles that may be drawn at all.
+
+    Returns:
+        ``candidates`` `[N, 2]` int32 (batch, triangle) of the triangles with a non-empty box;
+        per candidate ``first`` `[N, 2]` int32 (first column, first row) and ``box_width`` `[N]`
+        int32 and ``count`` `[N]` int64, its number of pairs (pixels in its box, at least one);
+        and ``total``, the int64 number of pairs. Pairs are numbered box after box, row-major
+        inside a box.
     """
-    corners = tf.gather(screen, triangles, axis=1)  # [B, F, 3, 2]
-    depths = tf.gather(z, triangles, axis=1)  # [B, F, 3]
+    dtype = corners.dtype
     drawn = tf.logical_and(tf.reduce_all(depths > near, axis=-1), keep)
     drawn = tf.logical_and(drawn, tf.reduce_all(tf.math.is_finite(corners), axis=[-2, -1]))
     low = tf.reduce_min(corners, axis=-2) - margin  # [B, F, 2]
     high = tf.reduce_max(corners, axis=-2) + margin
-    limit = tf.constant([width, height], screen.dtype)
+    limit = tf.cast(tf.stack([width, height]), dtype)
     # Pixel centres k + 0.5 inside [low, high]: k from ceil(low - 0.5) to floor(high - 0.5).
     first = tf.math.ceil(tf.clip_by_value(low - 0.5, -1.0, limit))
     last = tf.math.floor(tf.clip_by_value(high - 0.5, -1.0, limit))
@@ -142,30 +152,39 @@ def _boxes(screen, z, triangles, height, width, near, margin, keep):
     size = tf.maximum(last - first + 1.0, 0.0)
     count = tf.cast(size[..., 0], tf.int64) * tf.cast(size[..., 1], tf.int64)
     count = tf.where(drawn, count, tf.zeros_like(count))
-    candidates = tf.where(count > 0)  # [N, 2]
-    box = tf.gather_nd(tf.concat([first, size[..., :1]], axis=-1), candidates)
-    return candidates, box, tf.gather_nd(count, candidates), corners
+    candidates = tf.cast(tf.where(count > 0), tf.int32)  # [N, 2]
+    first = tf.cast(tf.gather_nd(first, candidates), tf.int32)
+    box_width = tf.cast(tf.gather_nd(size[..., 0], candidates), tf.int32)
+    count = tf.gather_nd(count, candidates)
+    return candidates, first, box_width, count, tf.reduce_sum(count)
 
 
-def _pairs(offset, starts, box):
-    """The candidate index `[P]` and pixel (column, row) `[P]` of each pair number `offset`."""
-    candidate = tf.searchsorted(starts, offset, side="right") - 1
-    local = offset - tf.gather(starts, candidate)
-    info = tf.gather(box, candidate)  # [P, 3]: first column, first row, box width
-    box_width = tf.cast(info[:, 2], tf.int64)
-    column = tf.cast(info[:, 0], tf.int64) + local % box_width
-    row = tf.cast(info[:, 1], tf.int64) + local // box_width
-    return candidate, column, row
+def _chunk_pairs(start, count):
+    """The pairs numbered ``start`` to ``start + CHUNK - 1`` (fewer at the end).
+
+    Args:
+        start: int64 scalar, the first pair's number.
+        count: `[N]` int64 pairs per candidate (see :func:`_boxes`).
+
+    Returns:
+        The candidate `[n]` int32 of each pair and its offset `[n]` int32 inside the box, both
+        from one ragged range of ``candidate * 2**32 + offset`` (no search, no gather).
+    """
+    box_start = tf.cumsum(count, exclusive=True)
+    low = tf.clip_by_value(start - box_start, 0, count)
+    high = tf.clip_by_value(start + CHUNK - box_start, 0, count)
+    tag = tf.bitwise.left_shift(tf.range(tf.size(count, out_type=tf.int64)), 32)
+    values = tf.ragged.range(tag + low, tag + high, dtype=tf.int64).flat_values
+    candidate = tf.cast(tf.bitwise.right_shift(values, 32), tf.int32)
+    return candidate, tf.cast(tf.bitwise.bitwise_and(values, 0xFFFFFFFF), tf.int32)
 
 
 def _chunked(total, body, initial):
-    """Runs ``body(offsets, state) -> state`` over ``[0, total)`` in chunks of ``CHUNK``."""
+    """Runs ``body(start, state) -> state`` over pairs ``[0, total)`` in chunks of ``CHUNK``."""
     chunks = (total + CHUNK - 1) // CHUNK
 
     def step(k, state):
-        start = k * CHUNK
-        offsets = tf.range(start, tf.minimum(start + CHUNK, total))
-        return k + 1, body(offsets, state)
+        return k + 1, body(k * CHUNK, state)
 
     def more(k, state):
         return k < chunks
@@ -177,120 +196,224 @@ def _chunked(total, body, initial):
 # --- the hard rasterizer -----------------------------------------------------------------------
 
 
-def _select(screen, z, triangles, height, width, perspective, cull, near):
-    """The int32 triangle index `[B, H, W]` of the nearest covering triangle (-1: none)."""
-    dtype = screen.dtype
-    batch = tf.shape(screen)[0]
-    keep = tf.ones([batch, tf.shape(triangles)[0]], tf.bool)
-    corners = tf.gather(screen, triangles, axis=1)
-    a, b, c = corners[..., 0, :], corners[..., 1, :], corners[..., 2, :]
-    u, v = b - a, c - a
-    area = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]  # [B, F]
+def _triangle_table(corners, depths, perspective):
+    """Per-triangle coefficients `[B, F, 12]` and doubled signed screen areas `[B, F]`.
+
+    With ``a, b, c`` a triangle's screen vertices, ``u = b - a``, ``v = c - a`` and ``area = u x
+    v``, a pixel centre ``a + q`` has the screen barycentrics ``(1 - s - t, s, t)`` with ``s =
+    q_x v_y / area - q_y v_x / area`` and ``t = q_y u_x / area - q_x u_y / area``. Columns: ``a``
+    (2), ``(v_y, v_x, u_x, u_y) / area`` (4), the depth plane ``(d_a, d_b - d_a, d_c - d_a)``
+    (3) and ``(d_a, d_b, d_c)`` (3), where ``d`` is 1/z for a pinhole camera (linear on the
+    screen) and z for an orthographic one. Zero-area triangles get zero coefficients.
+    """
+    a = corners[..., 0, :]
+    u, v = corners[..., 1, :] - a, corners[..., 2, :] - a
+    area = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+    degenerate = tf.equal(area, 0.0)
+    inverse_area = tf.where(
+        degenerate, tf.zeros_like(area), 1.0 / tf.where(degenerate, tf.ones_like(area), area)
+    )
+    if perspective:
+        depths = safe_ops.divide(tf.ones_like(depths), depths)
+    coefficients = (
+        tf.stack([v[..., 1], v[..., 0], u[..., 0], u[..., 1]], axis=-1) * inverse_area[..., None]
+    )
+    base = depths[..., :1]
+    plane = [base, depths[..., 1:2] - base, depths[..., 2:] - base]
+    return tf.concat([a, coefficients, *plane, depths], axis=-1), area
+
+
+def _depth_key(depth, triangle):
+    """int64 keys ordering (depth, triangle): depth's float32 bits, then the triangle index."""
+    bits = tf.cast(tf.bitcast(tf.cast(depth, tf.float32), tf.int32), tf.int64)
+    return tf.bitwise.left_shift(bits, 32) + tf.cast(triangle, tf.int64)
+
+
+def _columns(rows):
+    """The columns of `[..., K]` rows as K tensors `[...]` (transposed first: much faster)."""
+    rank = rows.shape.rank
+    return tf.unstack(tf.transpose(rows, [rank - 1, *range(rank - 1)]), axis=0)
+
+
+def _select(table, corners, depths, area, height, width, perspective, cull, near):
+    """The int32 index `[B, H * W]` of the nearest triangle covering each pixel (-1: none).
+
+    No gradient: ``table`` (:func:`_triangle_table`), ``corners`` and ``depths`` are constants
+    here. Each chunk of (triangle, pixel) pairs is tested with the edge functions and the
+    z-test is one segment minimum of 64-bit keys (depth, then triangle index) per pixel.
+    """
+    dtype = table.dtype
+    batch = tf.shape(table)[0]
     keep = tf.not_equal(area, 0.0)
     if cull:
         # Front faces (normal towards the camera) have a negative signed area on screen: the
         # image's y axis points down, so they appear clockwise on screen.
         keep = tf.logical_and(keep, area < 0.0)
-    candidates, box, count, corners = _boxes(screen, z, triangles, height, width, near, 0.0, keep)
-    # Per candidate: a, the scaled edge vectors giving (s, t), and the depth plane.
-    a, u, v = tf.gather_nd(a, candidates), tf.gather_nd(u, candidates), tf.gather_nd(v, candidates)
-    inverse_area = 1.0 / tf.gather_nd(area, candidates)[:, None]
-    depths = tf.gather_nd(tf.gather(z, triangles, axis=1), candidates)  # [N, 3]
-    if perspective:
-        depths = 1.0 / depths  # 1/z is linear in screen space
-    plane = tf.stack([depths[:, 0], depths[:, 1] - depths[:, 0], depths[:, 2] - depths[:, 0]], -1)
-    table = tf.concat(
+    candidates, first, box_width, count, total = _boxes(
+        corners, depths, height, width, near, 0.0, keep
+    )
+    pixels = height * width
+    # Per candidate: the centre of its first pixel, a, the barycentric coefficients, the plane;
+    # its box width, its first pixel's number and its triangle. For float32, one gather per
+    # pair fetches them all (the integers bitcast alongside the floats).
+    geometry = tf.concat(
+        [tf.cast(first, dtype) + 0.5, tf.gather_nd(table[..., :9], candidates)], axis=-1
+    )  # [N, 11]
+    integers = tf.stack(
         [
-            a,
-            tf.stack([v[:, 1], v[:, 0], u[:, 0], u[:, 1]], axis=-1) * inverse_area,
-            plane,
+            box_width,
+            candidates[:, 0] * pixels + first[:, 1] * width + first[:, 0],
+            candidates[:, 1],
         ],
         axis=-1,
-    )  # [N, 9]
-    image, triangle = candidates[:, 0], tf.cast(candidates[:, 1], tf.int32)
-    starts = tf.concat([[0], tf.cumsum(count)[:-1]], axis=0)
-    total = tf.reduce_sum(count)
-    segments = tf.cast(batch, tf.int64) * height * width
+    )  # [N, 3]
+    packed = tf.concat([geometry, tf.bitcast(integers, dtype)], -1) if dtype == tf.float32 else None
     tolerance = tf.constant(-EDGE_TOLERANCE, dtype)
 
-    def body(offsets, best):
-        candidate, column, row = _pairs(offsets, starts, box)
-        entry = tf.gather(table, candidate)
-        qx = tf.cast(column, dtype) + 0.5 - entry[:, 0]
-        qy = tf.cast(row, dtype) + 0.5 - entry[:, 1]
-        s = qx * entry[:, 2] - qy * entry[:, 3]
-        t = qy * entry[:, 4] - qx * entry[:, 5]
+    def body(start, best):
+        candidate, local = _chunk_pairs(start, count)
+        if packed is not None:
+            g = _columns(tf.gather(packed, candidate))
+            pair_width, pair_first, pair_triangle = (tf.bitcast(c, tf.int32) for c in g[11:])
+        else:
+            g = _columns(tf.gather(geometry, candidate))
+            pair_width, pair_first, pair_triangle = _columns(tf.gather(integers, candidate))
+        row = local // pair_width
+        column = local - row * pair_width
+        qx = (tf.cast(column, dtype) + g[0]) - g[2]
+        qy = (tf.cast(row, dtype) + g[1]) - g[3]
+        s = qx * g[4] - qy * g[5]
+        t = qy * g[6] - qx * g[7]
         hit = (s >= tolerance) & (t >= tolerance) & (1.0 - s - t >= tolerance)
-        depth = entry[:, 6] + s * entry[:, 7] + t * entry[:, 8]
+        depth = g[8] + s * g[9] + t * g[10]
         if perspective:
             depth = 1.0 / depth
-        bits = tf.cast(tf.bitcast(tf.cast(depth, tf.float32), tf.int32), tf.int64)
-        key = tf.bitwise.left_shift(bits, 32) + tf.cast(tf.gather(triangle, candidate), tf.int64)
-        key = tf.where(hit & (depth > 0.0), key, _NO_HIT)
-        pixel = (tf.gather(image, candidate) * height + row) * width + column
-        return tf.minimum(best, tf.math.unsorted_segment_min(key, pixel, segments))
+        key = tf.where(hit & (depth > 0.0), _depth_key(depth, pair_triangle), _NO_HIT)
+        pixel = pair_first + row * width + column
+        return tf.minimum(best, tf.math.unsorted_segment_min(key, pixel, batch * pixels))
 
-    best = _chunked(total, body, tf.fill([segments], tf.constant(_NO_HIT, tf.int64)))
+    best = _chunked(total, body, tf.fill([batch * pixels], tf.constant(_NO_HIT, tf.int64)))
     index = tf.cast(tf.bitwise.bitwise_and(best, 0xFFFFFFFF), tf.int32)
-    index = tf.where(best == _NO_HIT, -1, index)
-    return tf.reshape(index, [batch, height, width])
+    return tf.where(best == _NO_HIT, -1, index)
 
 
-def _rasterize(vertices, triangles, camera_a, camera_b, image_size, perspective, cull, near):
-    height, width = shape.image_size(image_size)
-    num_vertices = vertices.shape[-2]
-    triangles = mesh.check_triangles(triangles, num_vertices)
+#: The stand-in for triangles no pixel sees, in the differentiable part (finite gradients):
+#: screen corners (0, 0), (1, 0), (0, 1), all at depth 1.
+_PLAIN_TRIANGLE = (0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0)
+#: The background's row of the differentiable part's table (a, coefficients, depths):
+#: barycentrics (1, 0, 0) at depth 1, then masked to zero.
+_BACKGROUND_ROW = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
+
+
+def _rasterize_core(
+    vertices, triangles, camera_a, camera_b, height, width, near, perspective, cull
+):
+    """:func:`rasterize` after the argument checks (``height``, ``width``: ints or tensors)."""
     vertices, camera_a, camera_b, batch = _flatten_batch(vertices, camera_a, camera_b)
     dtype = vertices.dtype
     count = tf.shape(vertices)[0]
-
-    screen = _project(vertices, camera_a, camera_b, perspective)
-    index = _select(
-        tf.stop_gradient(screen),
-        tf.stop_gradient(vertices[..., 2]),
-        triangles,
-        height,
-        width,
-        perspective,
-        cull,
-        near,
-    )
-
-    # The differentiable part: barycentrics of the selected triangle at each pixel centre. The
-    # background points at an extra zero-area triangle on an extra vertex, whose barycentrics
-    # are zero (and so is everything interpolated from them).
     num_triangles = tf.shape(triangles)[0]
-    extra = tf.fill([1, 3], tf.shape(vertices)[1])
-    padded_triangles = tf.concat([triangles, extra], axis=0)
-    padded_vertices = tf.concat(
-        [vertices, tf.tile(tf.constant([[[0.0, 0.0, 1.0]]], dtype), [count, 1, 1])], axis=1
+    screen = _project(vertices, camera_a, camera_b, perspective)
+    corners = tf.gather(screen, triangles, axis=1)  # [B, F, 3, 2]
+    depths = tf.gather(vertices[..., 2], triangles, axis=1)  # [B, F, 3]
+    fixed_corners, fixed_depths = tf.stop_gradient(corners), tf.stop_gradient(depths)
+    table, area = _triangle_table(fixed_corners, fixed_depths, perspective)
+    index = _select(
+        table, fixed_corners, fixed_depths, area, height, width, perspective, cull, near
     )
-    padded_screen = _project(padded_vertices, camera_a, camera_b, perspective)
-    covered = index >= 0
-    corners = tf.gather(padded_triangles, tf.where(covered, index, num_triangles))  # [B,H,W,3]
-    flat = tf.reshape(corners, [count, -1])
-    pixel_corners = tf.reshape(
-        tf.gather(padded_screen, flat, batch_dims=1), [count, height, width, 3, 2]
-    )
-    corner_z = tf.reshape(
-        tf.gather(padded_vertices[..., 2], flat, batch_dims=1), [count, height, width, 3]
-    )
-    columns, rows = tf.meshgrid(tf.range(width, dtype=dtype), tf.range(height, dtype=dtype))
-    centres = tf.stack([columns, rows], axis=-1) + 0.5  # [H, W, 2]
-    weights = barycentric.barycentric_2d(
-        centres, pixel_corners[..., 0, :], pixel_corners[..., 1, :], pixel_corners[..., 2, :]
-    )
-    if perspective:
-        weights = barycentric.perspective_correct(weights, corner_z)
-    depth = tf.reduce_sum(weights * corner_z, axis=-1)
+    index = tf.reshape(index, [count, -1])  # [B, P]
 
+    # The differentiable part: the barycentrics of the selected triangle at each pixel centre,
+    # from the same per-triangle coefficients (so the same numbers as the selection), now with
+    # their gradient. Triangles that no pixel sees are replaced by a plain one first, so that
+    # no far-off or degenerate triangle can put a NaN in the gradient; the background points
+    # at an extra table row, masked to zero at the end.
+    covered = index >= 0
+    rows = tf.where(covered, index, num_triangles)  # [B, P]
+    row_offsets = tf.range(count)[:, None] * (num_triangles + 1)
+    seen = tf.math.unsorted_segment_max(
+        tf.ones_like(rows), rows + row_offsets, count * (num_triangles + 1)
+    )
+    seen = tf.reshape(seen, [count, num_triangles + 1])[:, :num_triangles] > 0  # [B, F]
+    # Unseen triangles take the plain triangle's corners and depths (one gather, no broadcast).
+    values = tf.concat([tf.reshape(corners, [count, -1, 6]), depths], axis=-1)  # [B, F, 9]
+    plain = tf.tile(tf.constant([[_PLAIN_TRIANGLE]], dtype), [count, 1, 1])
+    values = tf.gather(
+        tf.concat([values, plain], axis=1),
+        tf.where(seen, tf.range(num_triangles)[None], num_triangles),
+        batch_dims=1,
+    )
+    table, _ = _triangle_table(
+        tf.reshape(values[..., :6], [count, -1, 3, 2]), values[..., 6:], perspective
+    )
+    # The columns used here (a, coefficients, the three depths), and the background's row.
+    background = tf.tile(tf.constant([[_BACKGROUND_ROW]], dtype), [count, 1, 1])
+    table = tf.concat([tf.concat([table[..., :6], table[..., 9:]], axis=-1), background], axis=1)
+    ax, ay, sx, sy, tx, ty, da, db, dc = _columns(
+        tf.gather(table, rows, batch_dims=1)
+    )  # each [B, P]
+    columns, image_rows = tf.meshgrid(tf.range(width, dtype=dtype), tf.range(height, dtype=dtype))
+    qx = (tf.reshape(columns, [-1]) + 0.5) - ax
+    qy = (tf.reshape(image_rows, [-1]) + 0.5) - ay
+    s = qx * sx - qy * sy
+    t = qy * tx - qx * ty
+    r = 1.0 - s - t
+    if perspective:
+        # Perspective-correct weights: (b_i / z_i) / sum_j (b_j / z_j); that sum is 1 / depth.
+        weighted = [r * da, s * db, t * dc]
+        depth = safe_ops.divide(tf.ones_like(r), weighted[0] + weighted[1] + weighted[2])
+        weights = [w * depth for w in weighted]
+    else:
+        weights = [r, s, t]
+        depth = r * da + s * db + t * dc
     covered_f = tf.cast(covered, dtype)
+    weights = tf.transpose(tf.stack([w * covered_f for w in weights]), [1, 2, 0])  # [B, P, 3]
     image_shape = tf.concat([batch, [height, width]], axis=0)
     return Rasterized(
         depth=tf.reshape(depth * covered_f, image_shape),
         triangle_index=tf.reshape(index, image_shape),
-        barycentrics=tf.reshape(weights * covered_f[..., None], tf.concat([image_shape, [3]], 0)),
+        barycentrics=tf.reshape(weights, tf.concat([image_shape, [3]], 0)),
         mask=tf.reshape(covered_f, image_shape),
+    )
+
+
+def _compile(function):
+    """``function`` as a ``tf.function`` for eager calls: shapes relax after a second trace.
+
+    A new dtype, batch rank or Python option still traces (at most twice each), which is
+    expected here, so TensorFlow's "frequent retracing" warning is turned off for it.
+    """
+    compiled = tf.function(function, reduce_retracing=True, autograph=False)
+    compiled._omit_frequent_tracing_warning = True  # noqa: SLF001 (TensorFlow has no public switch)
+    return compiled
+
+
+_rasterize_compiled = _compile(_rasterize_core)
+
+
+def _rasterize(vertices, triangles, camera_a, camera_b, image_size, perspective, cull, near):
+    height, width = shape.image_size(image_size)
+    triangles = mesh.check_triangles(triangles, vertices.shape[-2])
+    cull = bool(cull)
+    if tf.executing_eagerly():
+        # Compiled: one graph per dtype, batch rank, camera and culling, whatever the sizes.
+        # The mask is made here, from the integer index, so that it has no gradient at all
+        # (None, as in a graph), rather than the zeros a compiled function's gradient gives.
+        depth, triangle_index, barycentrics, _ = _rasterize_compiled(
+            vertices,
+            triangles,
+            camera_a,
+            camera_b,
+            tf.constant(height),
+            tf.constant(width),
+            tf.constant(near, vertices.dtype),
+            perspective,
+            cull,
+        )
+        mask = tf.cast(triangle_index >= 0, vertices.dtype)
+        return Rasterized(depth, triangle_index, barycentrics, mask)
+    return _rasterize_core(
+        vertices, triangles, camera_a, camera_b, height, width, near, perspective, cull
     )
 
 
@@ -559,83 +682,94 @@ def soft_silhouette(
         )
         height, width = shape.image_size(image_size)
         triangles = mesh.check_triangles(triangles, vertices.shape[-2])
-        vertices, focal, principal_point, batch = _flatten_batch(vertices, focal, principal_point)
-        dtype = vertices.dtype
-        count = tf.shape(vertices)[0]
-        num_vertices = tf.shape(vertices)[1]
-        screen = _project(vertices, focal, principal_point, True)  # [B, V, 2]
-
-        # Candidate pairs, without gradient: each drawn triangle's box grown by the cutoff.
-        fixed = tf.stop_gradient(screen)
-        corners = tf.gather(fixed, triangles, axis=1)
-        u, v = corners[..., 1, :] - corners[..., 0, :], corners[..., 2, :] - corners[..., 0, :]
-        keep = tf.not_equal(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0], 0.0)
-        candidates, box, pair_count, _ = _boxes(
-            fixed,
-            tf.stop_gradient(vertices[..., 2]),
-            triangles,
-            height,
-            width,
-            near,
-            SOFT_CUTOFF * sigma,
-            keep,
+        if tf.executing_eagerly():
+            return _soft_silhouette_compiled(
+                vertices,
+                triangles,
+                focal,
+                principal_point,
+                tf.constant(height),
+                tf.constant(width),
+                tf.constant(sigma, vertices.dtype),
+                tf.constant(near, vertices.dtype),
+            )
+        return _soft_silhouette_core(
+            vertices, triangles, focal, principal_point, height, width, sigma, near
         )
-        starts = tf.concat([[0], tf.cumsum(pair_count)[:-1]], axis=0)
-        total = tf.reduce_sum(pair_count)
-        segments = tf.cast(count, tf.int64) * height * width
-        vertex_offset = tf.cast(num_vertices, tf.int64)
 
-        def chunk_log_miss(offsets, flat_screen):
-            """Pixel ids `[P]` and ``log(1 - D)`` `[P]` of the pairs numbered ``offsets``."""
-            candidate, column, row = _pairs(offsets, starts, box)
-            image = tf.gather(candidates[:, 0], candidate)
-            triangle = tf.gather(candidates[:, 1], candidate)
-            ids = tf.cast(tf.gather(triangles, triangle), tf.int64) + image[:, None] * vertex_offset
-            a, b, c = (tf.gather(flat_screen, ids[:, k]) for k in range(3))
-            p = tf.stack([tf.cast(column, dtype), tf.cast(row, dtype)], axis=-1) + 0.5
-            distance_squared = tf.minimum(
-                tf.minimum(_segment_distance_squared(p, a, b), _segment_distance_squared(p, b, c)),
-                _segment_distance_squared(p, c, a),
-            )
-            edges = tf.concat(
-                [
-                    barycentric._edge(b, c, p),
-                    barycentric._edge(c, a, p),
-                    barycentric._edge(a, b, p),
-                ],
-                axis=-1,
-            )
-            is_inside = tf.logical_or(
-                tf.reduce_all(edges >= 0.0, -1), tf.reduce_all(edges <= 0.0, -1)
-            )
-            distance = safe_ops.sqrt(distance_squared)
-            signed = tf.where(is_inside, distance, -distance)
-            pixel = (image * height + row) * width + column
-            return pixel, tf.math.log_sigmoid(-signed / sigma)  # log(1 - D)
 
-        # Chunked in both directions: the backward pass recomputes each chunk's pairs instead
-        # of keeping them all, so memory stays at one chunk plus per-pixel and per-vertex state.
-        @tf.custom_gradient
-        def summed_log_miss(flat_screen):
-            def add(offsets, accumulated):
-                pixel, log_miss = chunk_log_miss(offsets, flat_screen)
-                return accumulated + tf.math.unsorted_segment_sum(log_miss, pixel, segments)
+def _soft_silhouette_core(vertices, triangles, focal, principal_point, height, width, sigma, near):
+    """:func:`soft_silhouette` after the argument checks."""
+    vertices, focal, principal_point, batch = _flatten_batch(vertices, focal, principal_point)
+    dtype = vertices.dtype
+    count = tf.shape(vertices)[0]
+    num_vertices = tf.shape(vertices)[1]
+    screen = _project(vertices, focal, principal_point, True)  # [B, V, 2]
 
-            result = _chunked(total, add, tf.zeros([segments], dtype))
+    # Candidate pairs, without gradient: each drawn triangle's box grown by the cutoff.
+    corners = tf.stop_gradient(tf.gather(screen, triangles, axis=1))
+    u, v = corners[..., 1, :] - corners[..., 0, :], corners[..., 2, :] - corners[..., 0, :]
+    keep = tf.not_equal(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0], 0.0)
+    depths = tf.stop_gradient(tf.gather(vertices[..., 2], triangles, axis=1))
+    candidates, first, box_width, pair_count, total = _boxes(
+        corners, depths, height, width, near, SOFT_CUTOFF * sigma, keep
+    )
+    segments = count * height * width
+    # Per candidate: the screen-vertex ids of its corners, its first pixel, its box width.
+    corner_ids = tf.gather(triangles, candidates[:, 1]) + candidates[:, :1] * num_vertices
+    integers = tf.concat([corner_ids, first, box_width[:, None], candidates[:, :1]], axis=-1)
 
-            def grad(upstream):
-                def add_grad(offsets, accumulated):
-                    with tf.GradientTape() as tape:
-                        tape.watch(flat_screen)
-                        pixel, log_miss = chunk_log_miss(offsets, flat_screen)
-                        weighted = tf.reduce_sum(log_miss * tf.gather(upstream, pixel))
-                    chunk_grad = tape.gradient(weighted, flat_screen)
-                    return accumulated + tf.convert_to_tensor(chunk_grad)
+    def chunk_log_miss(start, flat_screen):
+        """Pixel ids `[P]` and ``log(1 - D)`` `[P]` of a chunk of pairs from ``start``."""
+        candidate, local = _chunk_pairs(start, pair_count)
+        ia, ib, ic, first_column, first_row, pair_width, image = _columns(
+            tf.gather(integers, candidate)
+        )
+        row_offset = local // pair_width
+        column = first_column + local - row_offset * pair_width
+        row = first_row + row_offset
+        a, b, c = (tf.gather(flat_screen, i) for i in (ia, ib, ic))
+        p = tf.stack([tf.cast(column, dtype), tf.cast(row, dtype)], axis=-1) + 0.5
+        distance_squared = tf.minimum(
+            tf.minimum(_segment_distance_squared(p, a, b), _segment_distance_squared(p, b, c)),
+            _segment_distance_squared(p, c, a),
+        )
+        edges = tf.concat(
+            [barycentric._edge(b, c, p), barycentric._edge(c, a, p), barycentric._edge(a, b, p)],
+            axis=-1,
+        )
+        is_inside = tf.logical_or(tf.reduce_all(edges >= 0.0, -1), tf.reduce_all(edges <= 0.0, -1))
+        distance = safe_ops.sqrt(distance_squared)
+        signed = tf.where(is_inside, distance, -distance)
+        pixel = (image * height + row) * width + column
+        return pixel, tf.math.log_sigmoid(-signed / sigma)  # log(1 - D)
 
-                return _chunked(total, add_grad, tf.zeros_like(flat_screen))
+    # Chunked in both directions: the backward pass recomputes each chunk's pairs instead of
+    # keeping them all, so memory stays at one chunk plus per-pixel and per-vertex state.
+    @tf.custom_gradient
+    def summed_log_miss(flat_screen):
+        def add(start, accumulated):
+            pixel, log_miss = chunk_log_miss(start, flat_screen)
+            return accumulated + tf.math.unsorted_segment_sum(log_miss, pixel, segments)
 
-            return result, grad
+        result = _chunked(total, add, tf.zeros([segments], dtype))
 
-        total_log_miss = summed_log_miss(tf.reshape(screen, [-1, 2]))
-        silhouette = -tf.math.expm1(total_log_miss)
-        return tf.reshape(silhouette, tf.concat([batch, [height, width]], 0))
+        def grad(upstream):
+            def add_grad(start, accumulated):
+                with tf.GradientTape() as tape:
+                    tape.watch(flat_screen)
+                    pixel, log_miss = chunk_log_miss(start, flat_screen)
+                    weighted = tf.reduce_sum(log_miss * tf.gather(upstream, pixel))
+                chunk_grad = tape.gradient(weighted, flat_screen)
+                return accumulated + tf.convert_to_tensor(chunk_grad)
+
+            return _chunked(total, add_grad, tf.zeros_like(flat_screen))
+
+        return result, grad
+
+    total_log_miss = summed_log_miss(tf.reshape(screen, [-1, 2]))
+    silhouette = -tf.math.expm1(total_log_miss)
+    return tf.reshape(silhouette, tf.concat([batch, [height, width]], 0))
+
+
+_soft_silhouette_compiled = _compile(_soft_silhouette_core)
