@@ -3,10 +3,13 @@
 - :mod:`.attribution`: spatial and channel attribution by gradient × activation;
 - :mod:`.channel_reducer`: :class:`ChannelReducer`, matrix factorizations (NMF) over channels;
 - :mod:`.activation_grid`: per-cell activation vectors and their direction visualizations;
-- :mod:`.semantic_dictionary`: the top channels at each position, with their icons.
+- :mod:`.semantic_dictionary`: the top channels at each position, with their icons;
+- :mod:`.activation_atlas`: many images' activations laid out in 2-D, averaged on a grid, drawn
+  and labelled with the class each cell pushes toward.
 """
 
 from course_lib.lucid.misc import (
+    activation_atlas,
     activation_grid,
     attribution,
     channel_reducer,
@@ -16,6 +19,7 @@ from course_lib.lucid.misc.channel_reducer import ChannelReducer
 
 __all__ = [
     "ChannelReducer",
+    "activation_atlas",
     "activation_grid",
     "attribution",
     "channel_reducer",

@@ -1,0 +1,577 @@
+"""Activation atlases: a map of everything a layer sees, averaged on a grid and drawn.
+
+An activation grid (:mod:`.activation_grid`) shows one image's activations. An *activation
+atlas* (Carter et al., Distill 2019) shows the activations of many images at once:
+
+1. collect activation vectors ``[N, C]`` of a layer at sampled positions of many images
+   (:func:`layer_activations`, :func:`sample_vectors`);
+2. lay them out in 2-D so that similar vectors land close together (t-SNE, :func:`layout`),
+   scaled into the unit square;
+3. lay a ``rows x cols`` grid over the layout and average the vectors that fall in each cell
+   (:func:`grid_cells`, :func:`cell_means`); cells with too few points stay empty;
+4. draw each cell's mean vector as a direction feature visualization, all cells in one batch
+   (:func:`.activation_grid.direction_icons`);
+5. label each cell with the class its mean vector pushes the logits toward most
+   (:func:`logit_push`).
+
+:func:`activation_atlas` runs the five steps; :func:`neighbour_agreement` measures how often
+neighbouring cells push toward the same class, against all pairs of cells;
+:func:`direction_match` whether each icon shows its own cell's direction.
+
+Layout convention: ``points[:, 0]`` is the horizontal coordinate (the grid's column),
+``points[:, 1]`` the vertical one (the grid's row, row 0 at the top), both in [0, 1].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from typing import Any
+
+import numpy as np
+
+from course_lib import checks
+from course_lib.lucid.misc import _features, activation_grid
+
+#: Default t-SNE perplexity (scikit-learn's default).
+DEFAULT_PERPLEXITY = 30.0
+
+
+# --- argument checks ----------------------------------------------------------------------------
+
+
+def _grid(grid: Any) -> tuple[int, int]:
+    try:
+        rows, cols = grid
+    except (TypeError, ValueError):
+        raise TypeError(f"grid must be a pair (rows, cols), got {grid!r}") from None
+    return checks.positive_int("grid rows", rows), checks.positive_int("grid cols", cols)
+
+
+def _points(points: Any) -> np.ndarray:
+    array = np.asarray(points, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"points must be [N, 2], got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("points must be finite")
+    return array
+
+
+def _vectors(vectors: Any, name: str = "vectors") -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim != 2 or array.shape[0] < 1:
+        raise ValueError(f"{name} must be [N, C] with N >= 1, got shape {array.shape}")
+    return array
+
+
+def _seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return int(seed)
+
+
+# --- 1. activations -----------------------------------------------------------------------------
+
+
+def layer_activations(model: Any, images: Any, layer: str, batch_size: int = 64) -> np.ndarray:
+    """The activations of one layer on a batch of images.
+
+    Images are mapped to the model's input as feature visualization maps them
+    (``optvis.render.to_model_input``: value range, and a bilinear resize for a fixed-size
+    model such as InceptionV3 with its classifier).
+
+    Args:
+        model: a Keras functional model (inputs in [0, 1]) or a ``zoo.VisualizationModel``.
+        images: ``[N, H, W, 3]`` in [0, 1].
+        layer: a convolutional layer name.
+        batch_size: images per forward pass.
+
+    Returns:
+        ``[N, h, w, C]`` float32 activations.
+
+    Raises:
+        ValueError: if ``images`` is not ``[N, H, W, 3]``, ``layer`` is unknown (the message lists
+            the model's layers) or is not convolutional.
+    """
+    from course_lib.lucid.optvis import render
+
+    array = np.asarray(images, dtype=np.float32)
+    if array.ndim != 4 or array.shape[0] < 1:
+        raise ValueError(f"images must be [N, H, W, 3] with N >= 1, got shape {array.shape}")
+    batch_size = checks.positive_int("batch_size", batch_size)
+    keras_model, value_range = _features.unit_model(model)
+    features = _features.extractor(keras_model, [layer])
+    parts = []
+    for start in range(0, len(array), batch_size):
+        batch = render.to_model_input(array[start : start + batch_size], keras_model, value_range)
+        parts.append(np.asarray(features(batch)[layer]))
+    acts = np.concatenate(parts)
+    if acts.ndim != 4:
+        raise ValueError(f"layer {layer!r} is not convolutional (activations {acts.shape[1:]})")
+    return acts
+
+
+def sample_vectors(acts: Any, per_image: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Activation vectors at ``per_image`` distinct random positions of each image.
+
+    Args:
+        acts: ``[N, h, w, C]`` activations.
+        per_image: positions drawn per image, at most ``h * w`` (without replacement).
+        seed: the NumPy generator's seed; the same seed draws the same positions.
+
+    Returns:
+        ``(vectors, where)``: ``[N * per_image, C]`` vectors and ``[N * per_image, 3]`` int
+        ``(image, row, col)`` of each, image by image.
+
+    Raises:
+        ValueError: if ``acts`` is not 4-D, or ``per_image`` exceeds ``h * w``.
+    """
+    array = np.asarray(acts, dtype=np.float32)
+    if array.ndim != 4:
+        raise ValueError(f"acts must be [N, h, w, C], got shape {array.shape}")
+    count, height, width, channels = array.shape
+    per_image = checks.positive_int("per_image", per_image)
+    if per_image > height * width:
+        raise ValueError(f"per_image must be at most h * w = {height * width}, got {per_image}")
+    rng = np.random.default_rng(_seed(seed))
+    flat = np.argsort(rng.random((count, height * width)), axis=1)[:, :per_image]
+    image = np.repeat(np.arange(count), per_image)
+    rows, cols = np.divmod(flat.ravel(), width)
+    where = np.stack([image, rows, cols], axis=1)
+    return array[image, rows, cols], where
+
+
+# --- 2. layout ----------------------------------------------------------------------------------
+
+
+def normalize_layout(points: Any, clip_percentile: float = 1.0) -> np.ndarray:
+    """Scales a 2-D layout into the unit square, each axis on its own.
+
+    Each axis is clipped to its ``[p, 100 - p]`` percentiles (so that a few outliers do not
+    squeeze the rest into a corner), then mapped affinely onto [0, 1].
+
+    Args:
+        points: ``[N, 2]`` layout coordinates.
+        clip_percentile: ``p`` in [0, 50); 0 keeps the extremes.
+
+    Returns:
+        ``[N, 2]`` float64 coordinates in [0, 1].
+
+    Raises:
+        ValueError: if ``points`` is not ``[N, 2]`` and finite, or ``clip_percentile`` is out of
+            range.
+    """
+    array = _points(points)
+    if not 0.0 <= float(clip_percentile) < 50.0:
+        raise ValueError(f"clip_percentile must be in [0, 50), got {clip_percentile!r}")
+    low = np.percentile(array, clip_percentile, axis=0)
+    high = np.percentile(array, 100.0 - clip_percentile, axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    return np.clip((array - low) / span, 0.0, 1.0)
+
+
+def layout(
+    vectors: Any,
+    perplexity: float = DEFAULT_PERPLEXITY,
+    seed: int = 0,
+    pca_dims: int | None = 50,
+    clip_percentile: float = 1.0,
+) -> np.ndarray:
+    """A 2-D t-SNE layout of activation vectors, scaled into the unit square.
+
+    scikit-learn's ``TSNE`` (Barnes-Hut, PCA initialization, ``random_state=seed``) after an
+    optional PCA to ``pca_dims`` dimensions (faster neighbour search for wide layers), then
+    :func:`normalize_layout`.
+
+    Args:
+        vectors: ``[N, C]`` activation vectors, ``N > perplexity``.
+        perplexity: t-SNE's perplexity (about the number of neighbours each point keeps).
+        seed: the random state of the PCA and t-SNE; the same seed gives the same layout.
+        pca_dims: reduce to this many dimensions first when ``C`` is larger; ``None``: never.
+        clip_percentile: as :func:`normalize_layout`.
+
+    Returns:
+        ``[N, 2]`` float64 coordinates in [0, 1].
+
+    Raises:
+        ValueError: if ``vectors`` is not ``[N, C]`` or ``N <= perplexity``.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    array = _vectors(vectors).astype(np.float64)
+    perplexity = checks.positive_float("perplexity", perplexity)
+    seed = _seed(seed)
+    if len(array) <= perplexity:
+        raise ValueError(
+            f"vectors must have more rows than perplexity ({perplexity}), got {len(array)}"
+        )
+    if pca_dims is not None:
+        pca_dims = checks.positive_int("pca_dims", pca_dims)
+        if array.shape[1] > pca_dims and len(array) > pca_dims:
+            array = PCA(pca_dims, random_state=seed).fit_transform(array)
+    embedded = TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(array)
+    return normalize_layout(embedded, clip_percentile)
+
+
+# --- 3. the grid --------------------------------------------------------------------------------
+
+
+def grid_cells(points: Any, grid: tuple[int, int]) -> np.ndarray:
+    """The grid cell of each point of a unit-square layout.
+
+    Cell ``(i, j)`` holds the points with ``i / rows <= y < (i + 1) / rows`` and
+    ``j / cols <= x < (j + 1) / cols``; points on the far edges (``x == 1`` or ``y == 1``) go to
+    the last cell, as in ``numpy.histogram2d``.
+
+    Args:
+        points: ``[N, 2]`` coordinates ``(x, y)`` in [0, 1].
+        grid: ``(rows, cols)``.
+
+    Returns:
+        ``[N, 2]`` int ``(row, col)`` of each point.
+
+    Raises:
+        ValueError: if ``points`` is not ``[N, 2]`` or leaves the unit square.
+        TypeError: if ``grid`` is not a pair of ints.
+    """
+    array = _points(points)
+    rows, cols = _grid(grid)
+    if np.any(array < 0.0) or np.any(array > 1.0):
+        raise ValueError("points must lie in the unit square [0, 1]^2 (see normalize_layout)")
+    row = np.minimum((array[:, 1] * rows).astype(np.int64), rows - 1)
+    col = np.minimum((array[:, 0] * cols).astype(np.int64), cols - 1)
+    return np.stack([row, col], axis=1)
+
+
+def cell_means(
+    points: Any, vectors: Any, grid: tuple[int, int], min_count: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mean activation vector of the points in each grid cell.
+
+    Args:
+        points: ``[N, 2]`` layout coordinates ``(x, y)`` in [0, 1].
+        vectors: ``[N, C]`` the activation vector of each point.
+        grid: ``(rows, cols)``.
+        min_count: cells with fewer points are left empty (mean set to zero).
+
+    Returns:
+        ``(means, counts)``: float32 ``[rows, cols, C]`` means and int ``[rows, cols]`` point
+        counts (the counts of all cells, empty ones included); a cell is filled where
+        ``counts >= min_count``.
+
+    Raises:
+        ValueError: if the shapes do not match or ``points`` leaves the unit square.
+    """
+    array = _vectors(vectors)
+    cells = grid_cells(points, grid)
+    if len(cells) != len(array):
+        raise ValueError(f"points ({len(cells)}) and vectors ({len(array)}) differ in length")
+    min_count = checks.positive_int("min_count", min_count)
+    rows, cols = _grid(grid)
+    flat = cells[:, 0] * cols + cells[:, 1]
+    counts = np.bincount(flat, minlength=rows * cols)
+    sums = np.zeros((rows * cols, array.shape[1]), dtype=np.float64)
+    np.add.at(sums, flat, array)
+    filled = counts >= min_count
+    means = np.zeros_like(sums)
+    means[filled] = sums[filled] / counts[filled, np.newaxis]
+    return (
+        means.reshape(rows, cols, -1).astype(np.float32),
+        counts.reshape(rows, cols),
+    )
+
+
+# --- 4. class attribution -----------------------------------------------------------------------
+
+
+def head_model(model: Any, layer: str, logit_layer: str | None = None):
+    """The part of a network from ``layer`` to its logits, as a Keras model.
+
+    Args:
+        model: a Keras functional model or a ``zoo.VisualizationModel``.
+        layer: the layer whose activations the head takes.
+        logit_layer: the logits' layer; default the VisualizationModel's ``logit_layer``, else
+            ``"logits"`` when the model has one, else its last layer.
+
+    Returns:
+        A ``keras.Model`` ``[B, h, w, C] -> [B, classes]`` sharing the model's weights.
+
+    Raises:
+        ValueError: if a layer name is unknown (the message lists the model's layers).
+    """
+    import keras
+
+    from course_lib.lucid.misc import attribution
+
+    keras_model, _ = _features.unit_model(model)
+    if logit_layer is None:
+        logit_layer = getattr(model, "logit_layer", None)
+    logit_layer = attribution._logit_layer(keras_model, logit_layer)
+    _features.check_layers(keras_model, [layer, logit_layer])
+    return keras.Model(
+        keras_model.get_layer(layer).output,
+        keras_model.get_layer(logit_layer).output,
+        name=f"{keras_model.name}_head_{layer}",
+    )
+
+
+def logit_push(
+    model: Any,
+    layer: str,
+    vectors: Any,
+    logit_layer: str | None = None,
+    spatial: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """How much each activation vector moves each logit: ``head(v) - head(0)``.
+
+    Each vector ``v`` is tiled over a whole activation map of ``layer`` and run through the rest
+    of the network; the logits of the all-zero map (nothing detected) are subtracted. When the
+    head is linear in the layer, as global average pooling + a dense layer ``W`` (the course's
+    ``shapes_cnn`` after ``mixed2``), this is exactly ``v @ W``: the summed gradient x activation
+    attribution of the map to each logit (:mod:`.attribution`, completeness). For a deeper,
+    non-linear head (InceptionV3 after ``mixed5``) it is the logits' response to the vector
+    against that baseline.
+
+    Args:
+        model: a Keras functional model or a ``zoo.VisualizationModel``.
+        layer: the layer the vectors belong to.
+        vectors: ``[N, C]`` activation vectors of ``layer``.
+        logit_layer: as :func:`head_model`.
+        spatial: ``(h, w)`` of the tiled map; default the head's fixed input size, else (1, 1).
+
+    Returns:
+        ``[N, classes]`` float32.
+
+    Raises:
+        ValueError: if ``vectors`` is not ``[N, C]`` with the layer's ``C``, or a layer is
+            unknown.
+    """
+    array = _vectors(vectors)
+    head = head_model(model, layer, logit_layer)
+    shape = tuple(head.input.shape)
+    if len(shape) != 4:
+        raise ValueError(f"layer {layer!r} is not convolutional (activations {shape[1:]})")
+    if shape[-1] is not None and array.shape[1] != shape[-1]:
+        raise ValueError(
+            f"vectors have {array.shape[1]} entries but layer {layer!r} has {shape[-1]} channels"
+        )
+    if spatial is None:
+        spatial = (shape[1] or 1, shape[2] or 1)
+    height, width = _grid(spatial)
+    maps = np.concatenate([np.zeros((1, array.shape[1]), np.float32), array])
+    maps = np.broadcast_to(
+        maps[:, np.newaxis, np.newaxis], (len(maps), height, width, len(maps[0]))
+    )
+    logits = np.asarray(head(np.ascontiguousarray(maps), training=False), dtype=np.float32)
+    return logits[1:] - logits[:1]
+
+
+# --- 5. the statistic ---------------------------------------------------------------------------
+
+
+def neighbour_agreement(labels: Any, mask: Any = None) -> tuple[float, float]:
+    """How often neighbouring cells carry the same label, and how often any two cells do.
+
+    Neighbours are the pairs of filled cells that share a side (4-neighbourhood). The second
+    number is the same rate over every pair of distinct filled cells: the rate a random pair of
+    cells agrees at (and the expected neighbour rate if the labels were shuffled over the cells).
+
+    Args:
+        labels: ``[rows, cols]`` int labels.
+        mask: ``[rows, cols]`` bool, the filled cells; default all.
+
+    Returns:
+        ``(neighbour_rate, pair_rate)``, each in [0, 1].
+
+    Raises:
+        ValueError: if ``labels`` is not 2-D, ``mask`` has another shape, or no two filled
+            cells are neighbours.
+    """
+    grid = np.asarray(labels)
+    if grid.ndim != 2:
+        raise ValueError(f"labels must be [rows, cols], got shape {grid.shape}")
+    filled = np.ones(grid.shape, bool) if mask is None else np.asarray(mask, bool)
+    if filled.shape != grid.shape:
+        raise ValueError(f"mask {filled.shape} and labels {grid.shape} differ in shape")
+    same, pairs = 0, 0
+    for a, b, both in (
+        (grid[:, :-1], grid[:, 1:], filled[:, :-1] & filled[:, 1:]),
+        (grid[:-1, :], grid[1:, :], filled[:-1, :] & filled[1:, :]),
+    ):
+        same += int(np.sum((a == b) & both))
+        pairs += int(np.sum(both))
+    if pairs == 0:
+        raise ValueError("no two filled cells are neighbours: nothing to measure")
+    _, counts = np.unique(grid[filled], return_counts=True)
+    total = int(filled.sum())
+    pair_rate = float(np.sum(counts * (counts - 1)) / (total * (total - 1)))
+    return same / pairs, pair_rate
+
+
+# --- all of it ----------------------------------------------------------------------------------
+
+
+def free_size_model(model: Any) -> Any:
+    """A copy of a fixed-input-size model that takes any image size (same weights).
+
+    InceptionV3 with its classifier takes only 299x299 images; feature visualization of small
+    icons through it would render at 299x299. The convolutional layers do not care: the copy
+    (``keras.models.clone_model`` on a ``[None, None, 3]`` input, weights copied) renders icons
+    at their own size. Models that already take any size are returned as they are.
+
+    Args:
+        model: a Keras functional model or a ``zoo.VisualizationModel``.
+
+    Returns:
+        The same kind of object as ``model``.
+    """
+    import keras
+
+    keras_model, _ = _features.unit_model(model)
+    from course_lib.lucid.optvis import render
+
+    shape = tuple(render._model_input(keras_model).shape)
+    if shape[1] is None and shape[2] is None:
+        return model
+    copy = keras.models.clone_model(keras_model, input_tensors=keras.Input((None, None, shape[3])))
+    copy.set_weights(keras_model.get_weights())
+    if keras_model is model:
+        return copy
+    return dataclasses.replace(model, model=copy)
+
+
+@dataclasses.dataclass
+class ActivationAtlas:
+    """An activation atlas of one layer.
+
+    Attributes:
+        layer: the layer name.
+        vectors: ``[N, C]`` the sampled activation vectors.
+        where: ``[N, 3]`` ``(image, row, col)`` of each vector.
+        points: ``[N, 2]`` their layout in the unit square.
+        means: ``[rows, cols, C]`` each cell's mean vector (zero where empty).
+        counts: ``[rows, cols]`` points per cell.
+        mask: ``[rows, cols]`` bool, the filled cells (``counts >= min_count``).
+        push: ``[rows, cols, classes]`` :func:`logit_push` of each filled cell's mean (zero
+            where empty).
+        labels: ``[rows, cols]`` the class each cell pushes toward most (-1 where empty).
+        icons: ``[rows, cols, s, s, 3]`` each filled cell's direction visualization (mid-grey
+            where empty).
+    """
+
+    layer: str
+    vectors: np.ndarray
+    where: np.ndarray
+    points: np.ndarray
+    means: np.ndarray
+    counts: np.ndarray
+    mask: np.ndarray
+    push: np.ndarray
+    labels: np.ndarray
+    icons: np.ndarray
+
+    def image(self, border: int = 0) -> np.ndarray:
+        """The icons tiled as one ``[rows * s, cols * s, 3]`` image (``activation_grid.tile``)."""
+        return activation_grid.tile(self.icons, border)
+
+
+def activation_atlas(
+    model: Any,
+    images: Any,
+    layer: str,
+    grid: tuple[int, int] = (8, 8),
+    per_image: int = 8,
+    min_count: int = 3,
+    icon_size: int = 32,
+    steps: int = 128,
+    logit_layer: str | None = None,
+    perplexity: float = DEFAULT_PERPLEXITY,
+    cossim_pow: float = 1.0,
+    seed: int = 0,
+    render_model: Any = None,
+) -> ActivationAtlas:
+    """Builds the activation atlas of ``layer`` over ``images``.
+
+    Activations (:func:`layer_activations`) -> ``per_image`` random positions per image
+    (:func:`sample_vectors`) -> t-SNE layout (:func:`layout`) -> per-cell means
+    (:func:`cell_means`) -> the class each mean pushes toward (:func:`logit_push`) -> one batch of
+    direction visualizations (:func:`.activation_grid.direction_icons`, through
+    :func:`free_size_model` when the model takes a fixed image size).
+
+    Args:
+        model: a Keras functional model or a ``zoo.VisualizationModel`` with a classifier.
+        images: ``[N, H, W, 3]`` in [0, 1].
+        layer: a convolutional layer name.
+        grid: ``(rows, cols)`` of the grid over the layout.
+        per_image: positions sampled per image.
+        min_count: fewest points a cell needs to be drawn.
+        icon_size: icon side in pixels.
+        steps: optimization steps of the icons.
+        logit_layer: as :func:`head_model`.
+        perplexity: t-SNE's perplexity.
+        cossim_pow: the direction objective's cosine power.
+        seed: seeds the sampling, the layout and the rendering.
+        render_model: the model the icons are rendered through; default
+            ``free_size_model(model)`` (``model`` itself unless its input size is fixed).
+
+    Returns:
+        An :class:`ActivationAtlas`.
+
+    Raises:
+        ValueError: for bad shapes, unknown layers, or when no cell has ``min_count`` points.
+    """
+    acts = layer_activations(model, images, layer)
+    vectors, where = sample_vectors(acts, per_image, seed)
+    points = layout(vectors, perplexity=perplexity, seed=seed)
+    means, counts = cell_means(points, vectors, grid, min_count)
+    mask = counts >= min_count
+    if not mask.any():
+        raise ValueError(f"no cell holds min_count={min_count} points; use a coarser grid")
+    filled_push = logit_push(model, layer, means[mask], logit_layer)
+    push = np.zeros(mask.shape + filled_push.shape[1:], np.float32)
+    push[mask] = filled_push
+    labels = np.where(mask, push.argmax(axis=-1), -1)
+    icons = np.full(mask.shape + (icon_size, icon_size, 3), 0.5, np.float32)
+    icons[mask] = activation_grid.direction_icons(
+        free_size_model(model) if render_model is None else render_model,
+        layer,
+        means[mask],
+        size=icon_size,
+        steps=steps,
+        cossim_pow=cossim_pow,
+        seed=seed,
+    )
+    return ActivationAtlas(layer, vectors, where, points, means, counts, mask, push, labels, icons)
+
+
+def direction_match(model: Any, layer: str, icons: Any, vectors: Any) -> np.ndarray:
+    """Cosine similarity between each icon's mean activation and each direction.
+
+    Entry ``[i, j]`` is ``cos(mean over positions of layer(icons[i]), vectors[j])``. When the
+    icons were rendered from the vectors, the diagonal (each icon against its own direction)
+    should beat the rest of its row (against the other cells' directions).
+
+    Args:
+        model: a Keras functional model or a ``zoo.VisualizationModel`` (a fixed-size model gets
+            the icons resized to its input, as in feature visualization).
+        layer: a convolutional layer name.
+        icons: ``[N, s, s, 3]`` images in [0, 1].
+        vectors: ``[M, C]`` directions in the layer's channel space.
+
+    Returns:
+        ``[N, M]`` float32 cosine similarities.
+
+    Raises:
+        ValueError: if ``vectors`` has another channel count than the layer, or bad shapes.
+    """
+    directions = _vectors(vectors)
+    seen = layer_activations(model, icons, layer).mean(axis=(1, 2))
+    if seen.shape[1] != directions.shape[1]:
+        raise ValueError(
+            f"vectors have {directions.shape[1]} entries but layer {layer!r} has "
+            f"{seen.shape[1]} channels"
+        )
+    seen = seen / np.maximum(np.linalg.norm(seen, axis=1, keepdims=True), 1e-12)
+    directions = directions / np.maximum(np.linalg.norm(directions, axis=1, keepdims=True), 1e-12)
+    return (seen @ directions.T).astype(np.float32)
