@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -326,6 +327,71 @@ def test_bad_input_names_the_argument():
         rasterizer.interpolate(np.ones((3, 2)), f, r)
     with pytest.raises(ValueError, match="uv"):
         rasterizer.sample_texture(np.ones((4, 4, 3)), np.ones((2, 2, 3)))
+
+
+def test_eager_calls_run_compiled_and_trace_a_bounded_number_of_times(caplog):
+    """Eager calls go through one relaxed-shape tf.function per op: new image and mesh sizes
+    reuse its trace (at most two traces, the second with relaxed shapes), never one per size,
+    and TensorFlow's retracing warning stays quiet."""
+    functions = {
+        "rasterize": rasterizer._rasterize_compiled,
+        "soft_silhouette": rasterizer._soft_silhouette_compiled,
+        "interpolate": rasterizer._interpolate_compiled,
+        "sample_texture": rasterizer._sample_texture_compiled,
+    }
+    before = {name: f.experimental_get_tracing_count() for name, f in functions.items()}
+    rng = np.random.default_rng(5)
+    texture = rng.uniform(size=(8, 8, 3)).astype(np.float32)
+    sizes = [(9, 11), (16, 16), (23, 7), (12, 30), (31, 19), (20, 20)]
+    with caplog.at_level(logging.WARNING):
+        for k, size in enumerate(sizes):
+            v, f = data.load_mesh("icosphere", k % 3)
+            v = (v + [0.0, 0.0, 3.0]).astype(np.float32)
+            focal, centre = [2.0 * size[1], 2.0 * size[0]], [size[1] / 2, size[0] / 2]
+            r = rasterizer.rasterize(v, f, focal, centre, size)
+            assert r.depth.shape == size and r.barycentrics.shape == size + (3,)
+            assert rasterizer.soft_silhouette(v, f, focal, centre, size).shape == size
+            uv = rasterizer.interpolate(v[:, :2] * 0.5 + 0.5, f, r)
+            assert uv.shape == size + (2,)
+            assert rasterizer.sample_texture(texture, uv).shape == size + (3,)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+    for name, f in functions.items():
+        traces = f.experimental_get_tracing_count() - before[name]
+        assert traces <= 2, f"{name} traced {traces} times for {len(sizes)} sizes"
+
+
+def test_eager_results_equal_the_graph_path_and_keep_their_gradients(scene):
+    """The compiled eager call and the plain graph (inside a user's tf.function) agree, and
+    gradients through the eager call match finite differences."""
+    vertices, triangles, _ = scene
+    eager = rasterizer.rasterize(vertices, triangles, FOCAL, CENTRE, SIZE)
+    graph = tf.function(lambda v: rasterizer.rasterize(v, triangles, FOCAL, CENTRE, SIZE))(
+        tf.constant(vertices)
+    )
+    np.testing.assert_array_equal(eager.triangle_index, graph.triangle_index)
+    for name in ("depth", "barycentrics", "mask"):
+        np.testing.assert_allclose(getattr(eager, name), getattr(graph, name), rtol=1e-6)
+    silhouette = rasterizer.soft_silhouette(vertices, triangles, FOCAL, CENTRE, SIZE)
+    graph_silhouette = tf.function(
+        lambda v: rasterizer.soft_silhouette(v, triangles, FOCAL, CENTRE, SIZE)
+    )(tf.constant(vertices))
+    np.testing.assert_allclose(silhouette, graph_silhouette, rtol=1e-6, atol=1e-7)
+
+    v, f = two_triangles()
+    colours = np.random.default_rng(3).uniform(size=(4, 2))
+
+    def rendered(vertices, colours):  # eager: every call below goes through the compiled ops
+        out = rasterizer.rasterize(vertices, f, [8.0, 8.0], [3.0, 3.0], (6, 6))
+        depth_and_weights = tf.concat([out.depth[..., None], out.barycentrics], axis=-1)
+        return tf.concat([depth_and_weights, rasterizer.interpolate(colours, f, out)], axis=-1)
+
+    assert_jacobian_matches(rendered, [v, colours], atol=1e-5, rtol=1e-4)
+    assert_jacobian_matches(
+        lambda v: rasterizer.soft_silhouette(v, f, [3.0, 3.0], [3.0, 3.0], (6, 6), sigma=0.7),
+        [v],
+        atol=1e-5,
+        rtol=1e-3,
+    )
 
 
 MEMORY_SCRIPT = textwrap.dedent(

@@ -543,30 +543,38 @@ def interpolate(
             )
         triangles = mesh.check_triangles(triangles, attributes.shape[-2])
         index = tf.convert_to_tensor(rasterized.triangle_index)
-        image_batch = tf.shape(index)[:-2]
-        batch = tf.broadcast_dynamic_shape(image_batch, tf.shape(attributes)[:-2])
-        channels = tf.shape(attributes)[-1]
-        num_vertices = tf.shape(attributes)[-2]
-        count = tf.reduce_prod(batch)
-        attributes = tf.reshape(
-            tf.broadcast_to(attributes, tf.concat([batch, [num_vertices, channels]], 0)),
-            [count, num_vertices, channels],
-        )
-        attributes = tf.concat([attributes, tf.zeros([count, 1, channels], attributes.dtype)], 1)
-        height, width = tf.shape(index)[-2], tf.shape(index)[-1]
-        index = tf.reshape(
-            tf.broadcast_to(index, tf.concat([batch, [height, width]], 0)), [count, -1]
-        )
-        barycentrics = tf.reshape(
-            tf.broadcast_to(barycentrics, tf.concat([batch, [height, width, 3]], 0)),
-            [count, -1, 3, 1],
-        )
-        padded = tf.concat([triangles, tf.fill([1, 3], num_vertices)], axis=0)
-        corners = tf.gather(padded, tf.where(index >= 0, index, tf.shape(triangles)[0]))
-        values = tf.gather(attributes, tf.reshape(corners, [count, -1]), batch_dims=1)
-        values = tf.reshape(values, [count, -1, 3, channels])
-        blended = tf.reduce_sum(barycentrics * values, axis=-2)
-        return tf.reshape(blended, tf.concat([batch, [height, width, channels]], 0))
+        if tf.executing_eagerly():
+            return _interpolate_compiled(attributes, triangles, index, barycentrics)
+        return _interpolate_core(attributes, triangles, index, barycentrics)
+
+
+def _interpolate_core(attributes, triangles, index, barycentrics):
+    """:func:`interpolate` after the argument checks."""
+    image_batch = tf.shape(index)[:-2]
+    batch = tf.broadcast_dynamic_shape(image_batch, tf.shape(attributes)[:-2])
+    channels = tf.shape(attributes)[-1]
+    num_vertices = tf.shape(attributes)[-2]
+    count = tf.reduce_prod(batch)
+    attributes = tf.reshape(
+        tf.broadcast_to(attributes, tf.concat([batch, [num_vertices, channels]], 0)),
+        [count, num_vertices, channels],
+    )
+    attributes = tf.concat([attributes, tf.zeros([count, 1, channels], attributes.dtype)], 1)
+    height, width = tf.shape(index)[-2], tf.shape(index)[-1]
+    index = tf.reshape(tf.broadcast_to(index, tf.concat([batch, [height, width]], 0)), [count, -1])
+    barycentrics = tf.reshape(
+        tf.broadcast_to(barycentrics, tf.concat([batch, [height, width, 3]], 0)),
+        [count, -1, 3, 1],
+    )
+    padded = tf.concat([triangles, tf.fill([1, 3], num_vertices)], axis=0)
+    corners = tf.gather(padded, tf.where(index >= 0, index, tf.shape(triangles)[0]))
+    values = tf.gather(attributes, tf.reshape(corners, [count, -1]), batch_dims=1)
+    values = tf.reshape(values, [count, -1, 3, channels])
+    blended = tf.reduce_sum(barycentrics * values, axis=-2)
+    return tf.reshape(blended, tf.concat([batch, [height, width, channels]], 0))
+
+
+_interpolate_compiled = _compile(_interpolate_core)
 
 
 def sample_texture(
@@ -594,35 +602,43 @@ def sample_texture(
     """
     with tf.name_scope(name):
         texture, uv = shape.checked(texture=(texture, (None, None, None)), uv=(uv, (None, None, 2)))
-        batch = tf.broadcast_dynamic_shape(tf.shape(texture)[:-3], tf.shape(uv)[:-3])
-        count = tf.reduce_prod(batch)
-        tex_shape = tf.shape(texture)[-3:]
-        uv_shape = tf.shape(uv)[-3:]
-        texture = tf.reshape(
-            tf.broadcast_to(texture, tf.concat([batch, tex_shape], 0)),
-            tf.concat([[count], tex_shape], 0),
-        )
-        uv = tf.reshape(tf.broadcast_to(uv, tf.concat([batch, uv_shape], 0)), [count, -1, 2])
-        tex_h, tex_w = tex_shape[0], tex_shape[1]
-        size = tf.cast(tf.stack([tex_w, tex_h]), uv.dtype)
-        position = uv * size - 0.5  # in texel-centre units: (x, y)
-        position = tf.clip_by_value(position, 0.0, size - 1.0)
-        low = tf.floor(position)
-        frac = position - low
-        low = tf.cast(low, tf.int32)
-        high = tf.minimum(low + 1, tf.stack([tex_w, tex_h]) - 1)
-        flat = tf.reshape(texture, [count, tex_h * tex_w, -1])
+        if tf.executing_eagerly():
+            return _sample_texture_compiled(texture, uv)
+        return _sample_texture_core(texture, uv)
 
-        def texel(x, y):
-            return tf.gather(flat, y * tex_w + x, batch_dims=1)
 
-        fx, fy = frac[..., :1], frac[..., 1:]
-        top = texel(low[..., 0], low[..., 1]) * (1.0 - fx) + texel(high[..., 0], low[..., 1]) * fx
-        bottom = (
-            texel(low[..., 0], high[..., 1]) * (1.0 - fx) + texel(high[..., 0], high[..., 1]) * fx
-        )
-        values = top * (1.0 - fy) + bottom * fy
-        return tf.reshape(values, tf.concat([batch, uv_shape[:2], tex_shape[2:]], 0))
+def _sample_texture_core(texture, uv):
+    """:func:`sample_texture` after the argument checks."""
+    batch = tf.broadcast_dynamic_shape(tf.shape(texture)[:-3], tf.shape(uv)[:-3])
+    count = tf.reduce_prod(batch)
+    tex_shape = tf.shape(texture)[-3:]
+    uv_shape = tf.shape(uv)[-3:]
+    texture = tf.reshape(
+        tf.broadcast_to(texture, tf.concat([batch, tex_shape], 0)),
+        tf.concat([[count], tex_shape], 0),
+    )
+    uv = tf.reshape(tf.broadcast_to(uv, tf.concat([batch, uv_shape], 0)), [count, -1, 2])
+    tex_h, tex_w = tex_shape[0], tex_shape[1]
+    size = tf.cast(tf.stack([tex_w, tex_h]), uv.dtype)
+    position = uv * size - 0.5  # in texel-centre units: (x, y)
+    position = tf.clip_by_value(position, 0.0, size - 1.0)
+    low = tf.floor(position)
+    frac = position - low
+    low = tf.cast(low, tf.int32)
+    high = tf.minimum(low + 1, tf.stack([tex_w, tex_h]) - 1)
+    flat = tf.reshape(texture, [count, tex_h * tex_w, -1])
+
+    def texel(x, y):
+        return tf.gather(flat, y * tex_w + x, batch_dims=1)
+
+    fx, fy = frac[..., :1], frac[..., 1:]
+    top = texel(low[..., 0], low[..., 1]) * (1.0 - fx) + texel(high[..., 0], low[..., 1]) * fx
+    bottom = texel(low[..., 0], high[..., 1]) * (1.0 - fx) + texel(high[..., 0], high[..., 1]) * fx
+    values = top * (1.0 - fy) + bottom * fy
+    return tf.reshape(values, tf.concat([batch, uv_shape[:2], tex_shape[2:]], 0))
+
+
+_sample_texture_compiled = _compile(_sample_texture_core)
 
 
 # --- the soft rasterizer -----------------------------------------------------------------------
