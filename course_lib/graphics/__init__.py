@@ -11,4 +11,41 @@ Conventions (binding, see ``docs/architecture.md``): quaternions are Hamilton, s
 camera looks down +z; every op broadcasts batch dimensions ``[A1, ..., An, ...]``, checks its
 arguments once (``ValueError`` naming the argument) and has finite gradients at its
 singularities.
+
+Differences from TensorFlow Graphics
+------------------------------------
+
+The module layout and most signatures follow TensorFlow Graphics (TFG), but these results and
+conventions differ; code ported from TFG must account for them.
+
+- Spherical harmonics (``math.spherical_harmonics``): both evaluate real harmonics from
+  associated Legendre polynomials that carry the Condon-Shortley phase ``(-1)^m``. Here that
+  phase is cancelled by a factor ``(-1)^m`` (the graphics convention: band 1 is
+  ``sqrt(3 / 4 pi) (y, z, x)``); TFG keeps it. So every value with odd ``|m|`` has the opposite
+  sign in TFG, and SH coefficients fitted with one library flip sign for odd ``|m|`` in the
+  other. TFG also asserts ``phi`` in ``[0, 2 pi]``.
+- ``geometry.transformation.look_at.right_handed`` returns the course camera's `[..., 3, 3]`
+  world-to-camera rotation, rows right, *down* and forward (the camera looks down +z with
+  image y down, as ``rendering.camera.perspective`` and the rasterizer expect). TFG's function
+  of the same name returns OpenGL's `[..., 4, 4]` view matrix (translation included), whose
+  camera looks down -z with y up.
+- Euler angles at gimbal lock (``euler.from_rotation_matrix``): both set z = 0 there. TFG
+  treats a matrix as locked only when ``|m20| == 1`` exactly and otherwise uses its general
+  formula (with an epsilon added to ``m00`` and ``m22``); here the lock is detected when
+  ``cos(y) < 1e-6`` (1e-12 in float64), and x is read from ``Rz(z)^T R``, so the angles
+  rebuild the matrix exactly near the lock as well.
+- The rasterizer (``rendering.rasterizer``) is pure TensorFlow (no compiled op; CPU and GPU),
+  while TFG's ``rasterization_backend.rasterize`` calls a compiled kernel (an OpenGL/EGL op or a
+  C++ CPU op). Its inputs differ: here vertices are already in camera coordinates, with a
+  pinhole ``focal`` and ``principal_point`` in pixels (or ``rasterize_orthographic``'s scale
+  and offset), and ``image_size`` is ``(height, width)``; TFG takes vertices with `[batch, 4,
+  4]` OpenGL view-projection matrices and ``image_size`` as ``(width, height)``. Its outputs
+  differ: here ``triangle_index`` is -1 on the background (TFG: 0, which is also triangle 0's
+  id, so TFG's mask must be used), depth and barycentrics are 0 there, and the images are
+  `[A1, ..., An, H, W(, 3)]` (TFG's framebuffer adds a layer dimension: `[batch, layers, H, W,
+  C]`). Back faces are drawn unless ``cull_backfaces=True`` (TFG culls them by default,
+  ``enable_cull_face=True``). Pixel ``(i, j)`` is sampled at its centre ``(j + 0.5, i + 0.5)``.
+- Eager calls of the rasterizer's public functions run compiled (each is a ``tf.function``
+  with relaxed shapes, traced at most twice per dtype, batch rank and option, whatever the
+  image and mesh sizes); inside a caller's ``tf.function`` they are plain graph code.
 """
