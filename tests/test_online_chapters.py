@@ -22,6 +22,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from course_lib.viz.figures import FIGURES_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 LOADERS = ("load_model_for_visualization", "load_imagenet_model")
 ONLINE_ENV = {
@@ -80,6 +82,22 @@ def _text(output: dict) -> str:
     return str(output.get("data", {}).get("text/plain", ""))
 
 
+def online_branch_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with an executed chapter's outputs: stderr, or not the InceptionV3 branch."""
+    outputs = _outputs(nb)
+    problems = [
+        f"cell {index} wrote to stderr: {output.get('text', '')[:500]}"
+        for index, output in outputs
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+    texts = [_text(output) for _, output in outputs]
+    if not any(INCEPTION.search(text) for text in texts):
+        problems.append("no output names inception_v3: the InceptionV3 branch was not taken")
+    if any(FALLBACK in text for text in texts):
+        problems.append("the chapter fell back to the course model")
+    return problems
+
+
 def test_the_scan_finds_the_online_chapters_and_only_them(tmp_path) -> None:
     found = {path.relative_to(ROOT / "book").as_posix() for path in CHAPTERS}
     assert {"part1/05_deepdream.ipynb", "part3/01_feature_visualization.ipynb"} <= found
@@ -99,6 +117,24 @@ def test_the_scan_finds_the_online_chapters_and_only_them(tmp_path) -> None:
     assert [p.name for p in online_chapters(tmp_path)] == ["01_uses.ipynb", "02_top.ipynb"]
 
 
+def test_the_output_checks_catch_stderr_and_the_course_model() -> None:
+    def executed(*outputs):
+        cell = nbformat.v4.new_code_cell("pass")
+        cell.outputs = [
+            nbformat.v4.new_output("stream", name=name, text=text) for name, text in outputs
+        ]
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("inception_v3"), cell])
+
+    assert online_branch_problems(executed(("stdout", "model: inception_v3, trained on x"))) == []
+    noisy = online_branch_problems(executed(("stdout", "inception_v3"), ("stderr", "W0000 oops")))
+    assert len(noisy) == 1 and "stderr" in noisy[0] and "W0000 oops" in noisy[0]
+    offline = online_branch_problems(
+        executed(("stdout", "Offline: using the course model in place of InceptionV3 (...)"))
+    )
+    assert len(offline) == 2  # shapes_cnn: inception_v3 named nowhere, and the fallback said
+    assert online_branch_problems(executed(("stdout", "inception_v3s"))) != []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
@@ -115,16 +151,9 @@ def test_chapter_runs_on_the_inception_v3_branch(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     env = {**os.environ, **ONLINE_ENV}
+    env.pop(FIGURES_ENV, None)  # a random network's pictures must never become opening pictures
     # Raises CellExecutionError (with the cell and its traceback) when a cell fails.
     client.execute(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    outputs = _outputs(nb)
-    stderr = [
-        f"cell {index}: {output.get('text', '')[:500]}"
-        for index, output in outputs
-        if output.get("output_type") == "stream" and output.get("name") == "stderr"
-    ]
-    assert not stderr, "written to stderr:\n" + "\n".join(stderr)
-    texts = [_text(output) for _, output in outputs]
-    assert any(INCEPTION.search(text) for text in texts), "no output names inception_v3"
-    assert not any(FALLBACK in text for text in texts), "the chapter fell back to the course model"
+    problems = online_branch_problems(nb)
+    assert not problems, "\n".join(problems)
