@@ -11,6 +11,7 @@ and fails, with a message saying so, when PyPI cannot be reached.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -22,8 +23,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import sync_notebooks  # noqa: E402
+_spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "scripts/sync_notebooks.py")
+sync_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sync_notebooks)
 
 # Colab's own versions in 2025 (TensorFlow 2.19, Keras 3.10, NumPy 2.0): none is the lock's.
 COLAB_LIKE = ("tensorflow-cpu==2.19.*", "keras==3.10.*", "numpy==2.0.2")
@@ -113,6 +115,7 @@ def test_setup_cell_keeps_another_tensorflow_keras_and_numpy():
         k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "COURSE"))
     }
     env.update(TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0", PIP_NO_INPUT="1")
+    env["PIP_NO_COMPILE"] = "1"  # no .pyc for TensorFlow's many files: slow, and changes no version
     with tempfile.TemporaryDirectory(prefix="course_colab_setup_") as scratch:
         scratch = Path(scratch)
         python = scratch / "venv" / "bin" / "python"
