@@ -300,9 +300,6 @@ def _select(table, corners, depths, area, height, width, perspective, cull, near
 #: The stand-in for triangles no pixel sees, in the differentiable part (finite gradients):
 #: screen corners (0, 0), (1, 0), (0, 1), all at depth 1.
 _PLAIN_TRIANGLE = (0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0)
-#: The background's row of the differentiable part's table (a, coefficients, depths):
-#: barycentrics (1, 0, 0) at depth 1, then masked to zero.
-_BACKGROUND_ROW = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
 
 
 def _rasterize_core(
@@ -323,38 +320,30 @@ def _rasterize_core(
     )
     index = tf.reshape(index, [count, -1])  # [B, P]
 
-    # The differentiable part: the barycentrics of the selected triangle at each pixel centre,
-    # from the same per-triangle coefficients (so the same numbers as the selection), now with
-    # their gradient. Triangles that no pixel sees are replaced by a plain one first, so that
-    # no far-off or degenerate triangle can put a NaN in the gradient; the background points
-    # at an extra table row, masked to zero at the end.
-    covered = index >= 0
-    rows = tf.where(covered, index, num_triangles)  # [B, P]
-    row_offsets = tf.range(count)[:, None] * (num_triangles + 1)
-    seen = tf.math.unsorted_segment_max(
-        tf.ones_like(rows), rows + row_offsets, count * (num_triangles + 1)
-    )
-    seen = tf.reshape(seen, [count, num_triangles + 1])[:, :num_triangles] > 0  # [B, F]
+    # The differentiable part: the barycentrics of the selected triangle at each covered pixel
+    # centre, from the same per-triangle coefficients (so the same numbers as the selection),
+    # now with their gradient; scattered into images that are zero on the background.
+    # Triangles that no pixel sees are replaced by a plain one first, so that no far-off or
+    # degenerate triangle can put a NaN in the gradient.
+    pixels = height * width
+    covered = index >= 0  # [B, P]
+    hits = tf.cast(tf.where(tf.reshape(covered, [-1]))[:, 0], tf.int32)  # [K]: b * P + pixel
+    image = hits // pixels
+    pixel = hits - image * pixels
+    rows = image * num_triangles + tf.gather(tf.reshape(index, [-1]), hits)  # [K] into [B * F]
+    seen = tf.math.unsorted_segment_max(tf.ones_like(rows), rows, count * num_triangles) > 0
     # Unseen triangles take the plain triangle's corners and depths (one gather, no broadcast).
-    values = tf.concat([tf.reshape(corners, [count, -1, 6]), depths], axis=-1)  # [B, F, 9]
-    plain = tf.tile(tf.constant([[_PLAIN_TRIANGLE]], dtype), [count, 1, 1])
+    values = tf.concat([tf.reshape(corners, [-1, 6]), tf.reshape(depths, [-1, 3])], axis=-1)
     values = tf.gather(
-        tf.concat([values, plain], axis=1),
-        tf.where(seen, tf.range(num_triangles)[None], num_triangles),
-        batch_dims=1,
-    )
-    table, _ = _triangle_table(
-        tf.reshape(values[..., :6], [count, -1, 3, 2]), values[..., 6:], perspective
-    )
-    # The columns used here (a, coefficients, the three depths), and the background's row.
-    background = tf.tile(tf.constant([[_BACKGROUND_ROW]], dtype), [count, 1, 1])
-    table = tf.concat([tf.concat([table[..., :6], table[..., 9:]], axis=-1), background], axis=1)
-    ax, ay, sx, sy, tx, ty, da, db, dc = _columns(
-        tf.gather(table, rows, batch_dims=1)
-    )  # each [B, P]
-    columns, image_rows = tf.meshgrid(tf.range(width, dtype=dtype), tf.range(height, dtype=dtype))
-    qx = (tf.reshape(columns, [-1]) + 0.5) - ax
-    qy = (tf.reshape(image_rows, [-1]) + 0.5) - ay
+        tf.concat([values, tf.constant([_PLAIN_TRIANGLE], dtype)], axis=0),
+        tf.where(seen, tf.range(count * num_triangles), count * num_triangles),
+    )  # [B * F, 9]
+    table, _ = _triangle_table(tf.reshape(values[:, :6], [-1, 3, 2]), values[:, 6:], perspective)
+    table = tf.concat([table[:, :6], table[:, 9:]], axis=-1)  # a, coefficients, depths
+    ax, ay, sx, sy, tx, ty, da, db, dc = _columns(tf.gather(table, rows))  # each [K]
+    row = pixel // width
+    qx = (tf.cast(pixel - row * width, dtype) + 0.5) - ax
+    qy = (tf.cast(row, dtype) + 0.5) - ay
     s = qx * sx - qy * sy
     t = qy * tx - qx * ty
     r = 1.0 - s - t
@@ -366,14 +355,16 @@ def _rasterize_core(
     else:
         weights = [r, s, t]
         depth = r * da + s * db + t * dc
-    covered_f = tf.cast(covered, dtype)
-    weights = tf.transpose(tf.stack([w * covered_f for w in weights]), [1, 2, 0])  # [B, P, 3]
+    at = hits[:, None]
+    size = count * pixels
+    depth = tf.scatter_nd(at, depth, [size])
+    weights = tf.scatter_nd(at, tf.transpose(tf.stack(weights)), [size, 3])
     image_shape = tf.concat([batch, [height, width]], axis=0)
     return Rasterized(
-        depth=tf.reshape(depth * covered_f, image_shape),
+        depth=tf.reshape(depth, image_shape),
         triangle_index=tf.reshape(index, image_shape),
         barycentrics=tf.reshape(weights, tf.concat([image_shape, [3]], 0)),
-        mask=tf.reshape(covered_f, image_shape),
+        mask=tf.reshape(tf.cast(covered, dtype), image_shape),
     )
 
 
