@@ -34,15 +34,23 @@ Which gradients each mode gives:
 
 Speed and memory. Nothing loops over triangles or pixels in Python. Each drawn triangle
 proposes the pixels of its bounding box; these (triangle, pixel) pairs are enumerated in chunks
-of at most ``CHUNK`` pairs inside a ``tf.while_loop``, tested with the edge functions, and the
-z-test is one segment minimum per chunk over a 64-bit key (depth bits, then triangle index).
-This selection carries no gradient and keeps only per-pixel state, so memory grows with the
-pixels plus one chunk, not with the triangles. The differentiable part then recomputes the
-barycentrics of the one selected triangle per pixel. Time grows with the number of pairs, i.e.
-the sum of the triangles' bounding-box areas plus the number of triangles, plus the pixels.
-``soft_silhouette`` enumerates pairs the same way (boxes grown by its cutoff, so it handles many
-more pairs) and is chunked in both directions: its gradient recomputes each chunk of pairs
-rather than storing them, so its memory too is one chunk plus per-pixel and per-vertex state.
+of at most ``CHUNK`` pairs inside a ``tf.while_loop`` (one ragged range gives each pair its
+triangle and its place in the box, and one gather fetches the triangle's coefficients), tested
+with the edge functions, and the z-test is one segment minimum per chunk over a 64-bit key
+(depth bits, then triangle index). This selection carries no gradient and keeps only per-pixel
+state, so memory grows with the pixels plus one chunk, not with the triangles. The
+differentiable part then recomputes, for the covered pixels only, the barycentrics of the one
+selected triangle per pixel, from the same per-triangle coefficients as the selection. Time
+grows with the number of pairs, i.e. the sum of the triangles' bounding-box areas plus the
+number of triangles, plus the pixels. ``soft_silhouette`` enumerates pairs the same way (boxes
+grown by its cutoff, so it handles many more pairs) and is chunked in both directions: its
+gradient recomputes each chunk of pairs rather than storing them, so its memory too is one
+chunk plus per-pixel and per-vertex state.
+
+Compilation. Called eagerly, every public function here runs as a ``tf.function`` with relaxed
+shapes (traced at most twice per dtype, batch rank and Python option, whatever the image and
+mesh sizes), so an eager call costs about what a call inside a compiled function does; inside
+the caller's own ``tf.function`` they are plain graph code. Gradients flow through both.
 """
 
 from __future__ import annotations
