@@ -250,3 +250,18 @@ def test_activation_atlas_end_to_end_on_the_course_model(shapes):
     )
     match = atlas.direction_match(shapes, "mixed2", result.icons[filled], means[filled])
     assert np.diag(match).mean() > np.diag(start).mean()
+
+
+def test_free_size_model_of_a_visualization_model_keeps_its_settings(shapes, rng):
+    import keras
+
+    inp = keras.Input((40, 40, 3))
+    fixed = keras.Model(
+        inp, keras.layers.ReLU(name="conv1")(shapes.get_layer("conv1_pre_relu")(inp))
+    )
+    vis = zoo.VisualizationModel(fixed, "fixed", "test", ("conv1",), (-1.0, 1.0), ("a",), None)
+    free = atlas.free_size_model(vis)
+    assert isinstance(free, zoo.VisualizationModel) and free.model is not fixed
+    assert (free.name, free.value_range, free.class_names) == ("fixed", (-1.0, 1.0), ("a",))
+    images = rng.uniform(size=(1, 40, 40, 3)).astype(np.float32)
+    np.testing.assert_allclose(free.model(images), fixed(images), rtol=1e-6, atol=1e-6)
