@@ -155,6 +155,24 @@ def test_the_step_is_traced_once_for_every_image_size(rng):
     assert deep_dream.tiled_step.experimental_get_tracing_count() == 1
 
 
+def test_the_compiled_steps_run_inside_a_callers_tf_function(conv_dream, rng):
+    """The steps compile themselves; a caller may still wrap them in its own tf.function."""
+    image = dream.preprocess(_photo(rng))
+    deep_dream = dream.get_deep_dream(conv_dream)
+    size, tiles, shift = tf.constant(0.01), tf.constant(8), tf.constant([3, 5])
+
+    @tf.function
+    def two_steps(image):
+        _, image = deep_dream.step(image, size)
+        return deep_dream.tiled_step(image, size, tiles, shift)
+
+    loss, result = two_steps(image)
+    _, expected = deep_dream.eager_step(image, size)
+    expected_loss, expected = deep_dream.eager_tiled_step(expected, size, tiles, shift)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)
+    np.testing.assert_allclose(result, expected, atol=1e-5)
+
+
 def test_run_deep_dream_raises_the_objective_and_repeats(conv_dream, rng):
     image = _photo(rng)
     dreamed, trace = dream.run_deep_dream(image, conv_dream, steps=6, step_size=0.02)
