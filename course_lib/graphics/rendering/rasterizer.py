@@ -205,7 +205,9 @@ def _chunked(total, body, initial):
 
 
 def _triangle_table(corners, depths, perspective):
-    """Per-triangle coefficients `[B, F, 12]` and doubled signed screen areas `[B, F]`.
+    """Per-triangle coefficients `[..., 12]` and doubled signed screen areas `[...]`.
+
+    ``corners`` are `[..., 3, 2]` screen vertices and ``depths`` `[..., 3]` camera z.
 
     With ``a, b, c`` a triangle's screen vertices, ``u = b - a``, ``v = c - a`` and ``area = u x
     v``, a pixel centre ``a + q`` has the screen barycentrics ``(1 - s - t, s, t)`` with ``s =
@@ -249,6 +251,8 @@ def _select(table, corners, depths, area, height, width, perspective, cull, near
     No gradient: ``table`` (:func:`_triangle_table`), ``corners`` and ``depths`` are constants
     here. Each chunk of (triangle, pixel) pairs is tested with the edge functions and the
     z-test is one segment minimum of 64-bit keys (depth, then triangle index) per pixel.
+    Pixels are numbered in int32 (``B * H * W`` below 2**31: the keys alone would then take
+    16 GiB).
     """
     dtype = table.dtype
     batch = tf.shape(table)[0]
