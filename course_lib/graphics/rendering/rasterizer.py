@@ -367,10 +367,14 @@ def _rasterize_core(
     else:
         weights = [r, s, t]
         depth = r * da + s * db + t * dc
-    at = hits[:, None]
-    size = count * pixels
-    depth = tf.scatter_nd(at, depth, [size])
-    weights = tf.scatter_nd(at, tf.transpose(tf.stack(weights)), [size, 3])
+    # Into the images: zeros everywhere, then the covered pixels' values (dynamic_stitch takes
+    # the last value given for an index; faster here than a scatter).
+    everywhere = tf.range(count * pixels)
+    depth = tf.dynamic_stitch([everywhere, hits], [tf.zeros_like(everywhere, dtype), depth])
+    weights = tf.dynamic_stitch(
+        [everywhere, hits],
+        [tf.zeros([count * pixels, 3], dtype), tf.transpose(tf.stack(weights))],
+    )
     image_shape = tf.concat([batch, [height, width]], axis=0)
     return Rasterized(
         depth=tf.reshape(depth, image_shape),
