@@ -284,6 +284,12 @@ def _select(table, corners, depths, area, height, width, perspective, cull, near
 
     def body(start, best):
         candidate, local = _chunk_pairs(start, count)
+        # Padded to a multiple of 16 pairs (masked out below), so that the columns are aligned
+        # and unstacking them copies nothing.
+        n = tf.size(candidate)
+        padding = [[0, (n + 15) // 16 * 16 - n]]
+        candidate, local = tf.pad(candidate, padding), tf.pad(local, padding)
+        valid = tf.range(tf.size(candidate)) < n
         if packed is not None:
             g = _columns(tf.gather(packed, candidate))
             pair_width, pair_first, pair_triangle = (tf.bitcast(c, tf.int32) for c in g[11:])
@@ -300,7 +306,7 @@ def _select(table, corners, depths, area, height, width, perspective, cull, near
         depth = g[8] + s * g[9] + t * g[10]
         if perspective:
             depth = 1.0 / depth
-        key = tf.where(hit & (depth > 0.0), _depth_key(depth, pair_triangle), _NO_HIT)
+        key = tf.where(hit & (depth > 0.0) & valid, _depth_key(depth, pair_triangle), _NO_HIT)
         pixel = pair_first + row * width + column
         return tf.minimum(best, tf.math.unsorted_segment_min(key, pixel, batch * pixels))
 
