@@ -296,7 +296,7 @@ def _select(table, corners, depths, area, height, width, perspective, cull, near
         else:
             g = _columns(tf.gather(geometry, candidate))
             pair_width, pair_first, pair_triangle = _columns(tf.gather(integers, candidate))
-        row = local // pair_width
+        row = tf.truncatediv(local, pair_width)  # both non-negative: no floor needed
         column = local - row * pair_width
         qx = (tf.cast(column, dtype) + g[0]) - g[2]
         qy = (tf.cast(row, dtype) + g[1]) - g[3]
