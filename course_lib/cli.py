@@ -73,7 +73,34 @@ def cmd_start(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Batch grading's own needs: the ``grade`` extra in pyproject.toml (kept out of the base install
+#: so that installing course_lib in Colab leaves Colab's kernel packages as they are).
+GRADE_EXTRA = {"nbclient": (0, 9), "ipykernel": (6, 25), "jupyter_client": (8, 0)}
+
+
+def _missing_grade_extra() -> list[str]:
+    """The ``grade`` extra's packages that are missing or older than it asks, as messages."""
+    missing = []
+    for name, minimum in GRADE_EXTRA.items():
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(f"{name} (not installed)")
+            continue
+        numbers = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+        if numbers < minimum:
+            missing.append(f"{name} {version} (needs >= {'.'.join(map(str, minimum))})")
+    return missing
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
+    missing = _missing_grade_extra()
+    if missing:
+        return _error(
+            "grade",
+            "batch grading needs the 'grade' extra: pip install 'course_lib[grade]' "
+            f"(missing: {', '.join(missing)})",
+        )
     from course_lib.grading import batch
     from course_lib.grading.sandbox import Limits
 

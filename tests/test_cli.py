@@ -144,3 +144,21 @@ def test_ctrl_c_stops_the_batch_without_a_csv_or_a_leftover_kernel(tmp_path):
     assert "interrupted" in err
     assert not (tmp_path / "grades.csv").exists()
     assert not [k for k in kernels if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_grade_without_the_grade_extra_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    real_version = cli.importlib.metadata.version
+
+    def version(name):
+        if name == "jupyter_client":
+            return "6.1.12"  # Colab's
+        return real_version(name)
+
+    monkeypatch.setattr(cli.importlib.metadata, "version", version)
+    assert cli._missing_grade_extra() == ["jupyter_client 6.1.12 (needs >= 8.0)"]
+    code = cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "grades.csv")])
+    err = capsys.readouterr().err
+    assert code != 0 and "pip install 'course_lib[grade]'" in err and "jupyter_client 6.1.12" in err
+    assert not (tmp_path / "grades.csv").exists()
+    monkeypatch.setattr(cli.importlib.metadata, "version", real_version)
+    assert cli._missing_grade_extra() == []

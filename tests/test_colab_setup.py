@@ -27,8 +27,15 @@ _spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "scripts
 sync_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(sync_notebooks)
 
-# Colab's own versions in 2025 (TensorFlow 2.19, Keras 3.10, NumPy 2.0): none is the lock's.
-COLAB_LIKE = ("tensorflow-cpu==2.19.*", "keras==3.10.*", "numpy==2.0.2")
+# Colab's own versions in 2025 (TensorFlow 2.19, Keras 3.10, NumPy 2.0): none is the lock's. Its
+# kernel packages are older than batch grading's (the `grade` extra): the cell must keep them too.
+COLAB_LIKE = (
+    "tensorflow-cpu==2.19.*",
+    "keras==3.10.*",
+    "numpy==2.0.2",
+    "jupyter-client==6.1.12",
+    "ipykernel==6.17.1",
+)
 WATCHED = ("tensorflow-cpu", "keras", "numpy")
 INSTALL_TIMEOUT_S = 600
 

@@ -206,20 +206,6 @@ def test_layer_activations_match_the_model_in_batches(shapes, rng):
         atlas.layer_activations(shapes, images, "logits")
 
 
-def test_free_size_model_copies_weights_and_keeps_free_models(shapes, rng):
-    import keras
-
-    assert atlas.free_size_model(shapes) is shapes
-    inp = keras.Input((48, 48, 3))  # a fixed-size model sharing shapes_cnn's first layer
-    x = shapes.get_layer("conv1_pre_relu")(inp)
-    fixed = keras.Model(inp, keras.layers.ReLU(name="conv1")(x))
-    free = atlas.free_size_model(fixed)
-    assert tuple(free.input.shape) == (None, None, None, 3)
-    images = rng.uniform(size=(2, 48, 48, 3)).astype(np.float32)
-    np.testing.assert_allclose(free(images), fixed(images), rtol=1e-6, atol=1e-6)
-    assert free(images[:, :30, :20]).shape == (2, 30, 20, 16)
-
-
 def test_activation_atlas_end_to_end_on_the_course_model(shapes):
     """Small and fast: the pieces agree with each other and the icons show their directions."""
     images, _ = data.make_shapes_dataset(4, seed=5)
@@ -250,18 +236,3 @@ def test_activation_atlas_end_to_end_on_the_course_model(shapes):
     )
     match = atlas.direction_match(shapes, "mixed2", result.icons[filled], means[filled])
     assert np.diag(match).mean() > np.diag(start).mean()
-
-
-def test_free_size_model_of_a_visualization_model_keeps_its_settings(shapes, rng):
-    import keras
-
-    inp = keras.Input((40, 40, 3))
-    fixed = keras.Model(
-        inp, keras.layers.ReLU(name="conv1")(shapes.get_layer("conv1_pre_relu")(inp))
-    )
-    vis = zoo.VisualizationModel(fixed, "fixed", "test", ("conv1",), (-1.0, 1.0), ("a",), None)
-    free = atlas.free_size_model(vis)
-    assert isinstance(free, zoo.VisualizationModel) and free.model is not fixed
-    assert (free.name, free.value_range, free.class_names) == ("fixed", (-1.0, 1.0), ("a",))
-    images = rng.uniform(size=(1, 40, 40, 3)).astype(np.float32)
-    np.testing.assert_allclose(free.model(images), fixed(images), rtol=1e-6, atol=1e-6)

@@ -96,3 +96,19 @@ def test_chapter_has_a_solutions_notebook_with_two_or_more_checked_exercises(cha
     assert sorted(set(checked)) == grading.list_exercises(topic)
     chapter_text = "".join(c.source for c in nbformat.read(chapter, as_version=4).cells)
     assert f"exercises/{topic}.ipynb" in chapter_text, "the chapter must link its exercises"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=_name)
+def test_chapter_opens_with_the_picture_its_own_code_saves(chapter):
+    """The first markdown cell shows book/images/<topic>.png, which the chapter itself writes."""
+    nb = nbformat.read(chapter, as_version=4)
+    topic = _topic(chapter)
+    first = next(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert f"](../images/{topic}.png)" in first, f"first markdown cell lacks ../images/{topic}.png"
+    image = ROOT / "book" / "images" / f"{topic}.png"
+    assert image.is_file(), f"{_name(image)} is missing: run `make figures ONLY={topic}`"
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{_name(image)} is not a PNG"
+    code = "".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert re.search(rf"save_opening_figure\([^)]*[\"']{topic}[\"']", code), (
+        f"no cell calls viz.save_opening_figure(..., {topic!r})"
+    )

@@ -316,3 +316,45 @@ def keras_inception(include_top):
     return keras.applications.InceptionV3(
         include_top=include_top, weights=None, classifier_activation=None
     )
+
+
+def test_free_size_model_copies_weights_and_keeps_free_models(models, rng):
+    import keras
+
+    shapes = models["shapes_cnn"]
+    assert zoo.free_size_model(shapes) is shapes
+    inp = keras.Input((48, 48, 3))  # a fixed-size model sharing shapes_cnn's first layer
+    x = shapes.get_layer("conv1_pre_relu")(inp)
+    fixed = keras.Model(inp, keras.layers.ReLU(name="conv1")(x))
+    free = zoo.free_size_model(fixed)
+    assert tuple(free.input.shape) == (None, None, None, 3)
+    images = rng.uniform(size=(2, 48, 48, 3)).astype(np.float32)
+    np.testing.assert_allclose(free(images), fixed(images), rtol=1e-6, atol=1e-6)
+    assert free(images[:, :30, :20]).shape == (2, 30, 20, 16)
+
+
+def test_free_size_model_of_a_visualization_model_keeps_its_settings(models, rng):
+    import keras
+
+    shapes = models["shapes_cnn"]
+    inp = keras.Input((40, 40, 3))
+    fixed = keras.Model(
+        inp, keras.layers.ReLU(name="conv1")(shapes.get_layer("conv1_pre_relu")(inp))
+    )
+    vis = zoo.VisualizationModel(fixed, "fixed", "test", ("conv1",), (-1.0, 1.0), ("a",), None)
+    free = zoo.free_size_model(vis)
+    assert isinstance(free, zoo.VisualizationModel) and free.model is not fixed
+    assert (free.name, free.value_range, free.class_names) == ("fixed", (-1.0, 1.0), ("a",))
+    images = rng.uniform(size=(1, 40, 40, 3)).astype(np.float32)
+    np.testing.assert_allclose(free.model(images), fixed(images), rtol=1e-6, atol=1e-6)
+
+
+def test_free_size_model_rejects_what_is_not_an_image_model():
+    import keras
+
+    with pytest.raises(TypeError, match="keras.Model"):
+        zoo.free_size_model("InceptionV3")
+    inputs = [keras.Input((4,)), keras.Input((4,))]
+    two = keras.Model(inputs, keras.layers.Add()(inputs))
+    with pytest.raises(ValueError, match="one \\[N, H, W, C\\] image input"):
+        zoo.free_size_model(two)

@@ -7,6 +7,8 @@
 - :func:`imagenet_class_names`, :func:`decode_predictions`: ImageNet's 1,000 class names, shipped.
 - :func:`seeded_inception_v3`: InceptionV3's architecture with seeded weights, the online path
   tested offline (``COURSE_IMAGENET_WEIGHTS=seeded``).
+- :func:`free_size_model`: a fixed-input-size model (InceptionV3 with its classifier) copied onto
+  an input of any image size, same weights.
 - :func:`list_course_models`, :func:`load_course_model`: models trained for the course and shipped
   with the package (``"shapes_cnn"`` on procedural shapes, ``"digits_cnn"`` on digits), retrained
   with ``python -m course_lib.zoo.train NAME``.
@@ -22,6 +24,7 @@ from course_lib.zoo.course_models import (
     load_course_model,
     measure_course_model,
 )
+from course_lib.zoo.features import free_size_model
 from course_lib.zoo.imagenet import (
     ModelUnavailableError,
     VisualizationModel,
@@ -42,6 +45,7 @@ __all__ = [
     "course_model_spec",
     "course_test_set",
     "decode_predictions",
+    "free_size_model",
     "imagenet_class_names",
     "imagenet_wnids",
     "list_course_models",

@@ -1,6 +1,8 @@
 """Building blocks of interpretability: attribution, neuron groups, activation grids, dictionaries.
 
-- :mod:`.attribution`: spatial and channel attribution by gradient × activation;
+- :mod:`.attribution`: spatial and channel attribution by gradient × activation, and its
+  faithfulness test: the deletion curve (most-attributed regions removed first against random
+  orders);
 - :mod:`.channel_reducer`: :class:`ChannelReducer`, matrix factorizations (NMF) over channels;
 - :mod:`.activation_grid`: per-cell activation vectors and their direction visualizations;
 - :mod:`.semantic_dictionary`: the top channels at each position, with their icons;

@@ -32,6 +32,7 @@ import numpy as np
 
 from course_lib import checks
 from course_lib.lucid.misc import _features, activation_grid
+from course_lib.zoo import features as zoo_features
 
 #: Default t-SNE perplexity (scikit-learn's default).
 DEFAULT_PERPLEXITY = 30.0
@@ -423,35 +424,6 @@ def neighbour_agreement(labels: Any, mask: Any = None) -> tuple[float, float]:
 # --- all of it ----------------------------------------------------------------------------------
 
 
-def free_size_model(model: Any) -> Any:
-    """A copy of a fixed-input-size model that takes any image size (same weights).
-
-    InceptionV3 with its classifier takes only 299x299 images; feature visualization of small
-    icons through it would render at 299x299. The convolutional layers do not care: the copy
-    (``keras.models.clone_model`` on a ``[None, None, 3]`` input, weights copied) renders icons
-    at their own size. Models that already take any size are returned as they are.
-
-    Args:
-        model: a Keras functional model or a ``zoo.VisualizationModel``.
-
-    Returns:
-        The same kind of object as ``model``.
-    """
-    import keras
-
-    keras_model, _ = _features.unit_model(model)
-    from course_lib.lucid.optvis import render
-
-    shape = tuple(render._model_input(keras_model).shape)
-    if shape[1] is None and shape[2] is None:
-        return model
-    copy = keras.models.clone_model(keras_model, input_tensors=keras.Input((None, None, shape[3])))
-    copy.set_weights(keras_model.get_weights())
-    if keras_model is model:
-        return copy
-    return dataclasses.replace(model, model=copy)
-
-
 @dataclasses.dataclass
 class ActivationAtlas:
     """An activation atlas of one layer.
@@ -508,7 +480,7 @@ def activation_atlas(
     (:func:`sample_vectors`) -> t-SNE layout (:func:`layout`) -> per-cell means
     (:func:`cell_means`) -> the class each mean pushes toward (:func:`logit_push`) -> one batch of
     direction visualizations (:func:`.activation_grid.direction_icons`, through
-    :func:`free_size_model` when the model takes a fixed image size).
+    :func:`course_lib.zoo.free_size_model` when the model takes a fixed image size).
 
     Args:
         model: a Keras functional model or a ``zoo.VisualizationModel`` with a classifier.
@@ -524,7 +496,7 @@ def activation_atlas(
         cossim_pow: the direction objective's cosine power.
         seed: seeds the sampling, the layout and the rendering.
         render_model: the model the icons are rendered through; default
-            ``free_size_model(model)`` (``model`` itself unless its input size is fixed).
+            ``zoo.free_size_model(model)`` (``model`` itself unless its input size is fixed).
 
     Returns:
         An :class:`ActivationAtlas`.
@@ -545,7 +517,7 @@ def activation_atlas(
     labels = np.where(mask, push.argmax(axis=-1), -1)
     icons = np.full(mask.shape + (icon_size, icon_size, 3), 0.5, np.float32)
     icons[mask] = activation_grid.direction_icons(
-        free_size_model(model) if render_model is None else render_model,
+        zoo_features.free_size_model(model) if render_model is None else render_model,
         layer,
         means[mask],
         size=icon_size,
