@@ -16,6 +16,10 @@ each other::
 The penalties (:func:`total_variation`, :func:`L1`, :func:`L2`) return positive values, so they
 are *subtracted*, as above. :func:`blur_input_each_step` is a reward (its value is <= 0): add it.
 
+Objectives add with Python's ``sum()`` (``sum(channel(l, c, batch=i) for i, c in ...)``), and a
+new objective is a maker of ``fn(T)`` decorated with :func:`wrap_objective`, which derives its name
+and layers from its arguments and checks them.
+
 A ``"layer_name:channel"`` string stands for ``channel(layer_name, channel)`` wherever an
 objective is expected (:func:`as_objective`).
 
@@ -26,12 +30,15 @@ layers; a channel out of range raises ``ValueError`` with the layer's channel co
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Callable, Iterable
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
+from course_lib import checks
 
 #: The name ``T`` answers with the parameterized images (before transforms).
 INPUT = "input"
@@ -67,7 +74,7 @@ class Objective:
     # --- algebra ------------------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Objective:
-        if _is_number(other):
+        if checks.is_real(other):
             c = float(other)
             return Objective(lambda T: self(T) + c, f"{self.name} + {c:g}", self.layers)
         other = as_objective(other)
@@ -76,7 +83,7 @@ class Objective:
         )
 
     def __radd__(self, other: Any) -> Objective:
-        if _is_number(other) and float(other) == 0.0:  # so that sum([...]) works
+        if checks.is_real(other) and float(other) == 0.0:  # so that sum([...]) works
             return self
         return self.__add__(other)
 
@@ -90,7 +97,7 @@ class Objective:
         return (-self) + other
 
     def __mul__(self, other: Any) -> Objective:
-        if _is_number(other):
+        if checks.is_real(other):
             c = float(other)
             return Objective(lambda T: c * self(T), f"{c:g} * {self.name}", self.layers)
         other = as_objective(other)
@@ -104,13 +111,9 @@ class Objective:
         return self.__mul__(other)
 
     def __truediv__(self, other: Any) -> Objective:
-        if not _is_number(other):
+        if not checks.is_real(other):
             raise TypeError(f"an objective can only be divided by a number, got {other!r}")
         return self * (1.0 / float(other))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def as_objective(obj: Any) -> Objective:
@@ -132,32 +135,15 @@ def as_objective(obj: Any) -> Objective:
     raise TypeError(f"expected an Objective or a 'layer:channel' string, got {obj!r}")
 
 
-def sum_of(objectives: Iterable[Any]) -> Objective:
-    """The sum of several objectives (or ``"layer:channel"`` strings).
-
-    Raises:
-        ValueError: if ``objectives`` is empty.
-    """
-    items = [as_objective(o) for o in objectives]
-    if not items:
-        raise ValueError("sum_of needs at least one objective")
-    total = items[0]
-    for item in items[1:]:
-        total = total + item
-    return total
-
-
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def check_channel(layer: str, activations: tf.Tensor, n_channel: int) -> None:
-    """Raises ``ValueError`` if ``n_channel`` is outside ``[0, channels)`` of ``activations``."""
-    if isinstance(n_channel, bool) or not isinstance(n_channel, (int, np.integer)):
-        raise TypeError(f"n_channel must be an int, got {type(n_channel).__name__}")
+def _check_unit(layer: str, activations: tf.Tensor, argument: str, index: int) -> None:
+    """Raises ``ValueError`` if ``index`` is outside ``[0, channels)`` of ``activations``."""
     channels = activations.shape[-1]
-    if channels is not None and not 0 <= int(n_channel) < channels:
+    if channels is not None and not 0 <= index < channels:
         raise ValueError(
-            f"n_channel {n_channel} is out of range for layer {layer!r}, which has "
+            f"{argument} {index} is out of range for layer {layer!r}, which has "
             f"{channels} channels (0..{channels - 1})"
         )
 
@@ -175,25 +161,64 @@ def _checked_layer(layer: Any, argument: str = "layer") -> str:
     return layer
 
 
+def wrap_objective(unit: str | None = None) -> Callable:
+    """Decorator that turns a maker of ``fn(T)`` into a factory of :class:`Objective`.
+
+    The decorated function takes the objective's arguments and returns ``fn(T) -> tf.Tensor``.
+    If it has a ``layer`` parameter, the decorator checks it (a non-empty layer name) and the
+    objective reads ``{layer}``; without one it reads the input images. The name is derived
+    from the arguments: ``"maker(layer)"``, or ``"maker(layer:unit)"`` when ``unit`` names the
+    integer parameter (a channel, a class) that ``fn`` indexes the layer's last axis with; that
+    index is checked at once to be an int, and against the layer's channel count when ``fn``
+    first sees the activations. A new objective therefore cannot forget its layer or its name::
+
+        @wrap_objective(unit="n_channel")
+        def channel_max(layer, n_channel):
+            return lambda T: tf.reduce_max(T(layer)[..., n_channel])
+    """
+
+    def decorate(make: Callable[..., Callable[[LayerLookup], tf.Tensor]]) -> Callable:
+        signature = inspect.signature(make)
+        reads_layer = "layer" in signature.parameters
+
+        @functools.wraps(make)
+        def factory(*args: Any, **kwargs: Any) -> Objective:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            if not reads_layer:
+                return Objective(make(*bound.args, **bound.kwargs), f"{make.__name__}()", {INPUT})
+            layer = _checked_layer(bound.arguments["layer"])
+            bound.arguments["layer"] = layer
+            fn = make(*bound.args, **bound.kwargs)
+            if unit is None:
+                return Objective(fn, f"{make.__name__}({layer})", {layer})
+            index = checks.integer(unit, bound.arguments[unit])
+
+            def checked(T: LayerLookup) -> tf.Tensor:
+                _check_unit(layer, T(layer), unit, index)
+                return fn(T)
+
+            return Objective(checked, f"{make.__name__}({layer}:{index})", {layer})
+
+        return factory
+
+    return decorate
+
+
 # --- objectives on units ----------------------------------------------------------------------
 
 
+@wrap_objective(unit="n_channel")
 def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
     """The mean activation of one channel, over space (and over the batch unless ``batch``).
 
     ``T(layer)`` is ``[B, H, W, C]`` (or ``[B, C]``); the value is the mean of
     ``T(layer)[..., n_channel]`` over all its other axes (``batch``: image ``batch`` only).
     """
-    layer = _checked_layer(layer)
-
-    def fn(T):
-        acts = T(layer)
-        check_channel(layer, acts, n_channel)
-        return tf.reduce_mean(_select_batch(acts, batch)[..., n_channel])
-
-    return Objective(fn, f"channel({layer}:{n_channel})", {layer})
+    return lambda T: tf.reduce_mean(_select_batch(T(layer), batch)[..., n_channel])
 
 
+@wrap_objective(unit="n_channel")
 def neuron(
     layer: str,
     n_channel: int,
@@ -206,12 +231,9 @@ def neuron(
     Mean over the batch unless ``batch``. For a dense ``[B, C]`` layer, ``x`` and ``y`` are
     ignored.
     """
-    layer = _checked_layer(layer)
 
     def fn(T):
-        acts = T(layer)
-        check_channel(layer, acts, n_channel)
-        acts = _select_batch(acts, batch)
+        acts = _select_batch(T(layer), batch)
         if acts.shape.rank == 4:
             size = tf.shape(acts)
             row = size[1] // 2 if y is None else y
@@ -219,24 +241,16 @@ def neuron(
             acts = acts[:, row, col, :]
         return tf.reduce_mean(acts[..., n_channel])
 
-    return Objective(fn, f"neuron({layer}:{n_channel})", {layer})
+    return fn
 
 
+@wrap_objective()
 def deepdream(layer: str, batch: int | None = None) -> Objective:
     """DeepDream's objective: the mean of the squared activations of a whole layer."""
-    layer = _checked_layer(layer)
-    return Objective(
-        lambda T: tf.reduce_mean(tf.square(_select_batch(T(layer), batch))),
-        f"deepdream({layer})",
-        {layer},
-    )
+    return lambda T: tf.reduce_mean(tf.square(_select_batch(T(layer), batch)))
 
 
-def layer(name: str, batch: int | None = None) -> Objective:
-    """A whole layer's objective: the same as :func:`deepdream` (mean of squared activations)."""
-    return deepdream(name, batch)
-
-
+@wrap_objective()
 def direction(layer: str, vec: Any, batch: int | None = None, cossim_pow: float = 0.0) -> Objective:
     """The activation vector's projection on a direction ``vec`` (``[C]``), averaged.
 
@@ -247,7 +261,6 @@ def direction(layer: str, vec: Any, batch: int | None = None, cossim_pow: float 
     Raises:
         ValueError: if ``vec`` is not a vector with the layer's channel count.
     """
-    layer = _checked_layer(layer)
     vector = np.asarray(vec, dtype=np.float32)
     if vector.ndim != 1:
         raise ValueError(f"vec must be a vector [C], got shape {vector.shape}")
@@ -267,19 +280,13 @@ def direction(layer: str, vec: Any, batch: int | None = None, cossim_pow: float 
             dot = dot * cossim**cossim_pow
         return tf.reduce_mean(dot)
 
-    return Objective(fn, f"direction({layer})", {layer})
+    return fn
 
 
+@wrap_objective(unit="label")
 def class_logit(layer: str, label: int) -> Objective:
     """The mean over the batch (and space, for a 4-D layer) of one class's logit."""
-    layer = _checked_layer(layer)
-
-    def fn(T):
-        acts = T(layer)
-        check_channel(layer, acts, label)
-        return tf.reduce_mean(acts[..., label])
-
-    return Objective(fn, f"class_logit({layer}:{label})", {layer})
+    return lambda T: tf.reduce_mean(T(layer)[..., label])
 
 
 # --- objectives on a batch --------------------------------------------------------------------
@@ -292,13 +299,13 @@ def _gram(acts: tf.Tensor) -> tf.Tensor:
     return tf.matmul(flat, flat, transpose_a=True) / positions
 
 
+@wrap_objective()
 def diversity(layer: str) -> Objective:
     """Minus the mean pairwise cosine similarity of the batch's Gram matrices at ``layer``.
 
     Adding it to an objective pushes the images of a batch to differ in *style* (which features
     co-occur) rather than in position. Zero for a batch of one; at most 0 in general.
     """
-    layer = _checked_layer(layer)
 
     def fn(T):
         grams = _gram(T(layer))
@@ -310,16 +317,16 @@ def diversity(layer: str) -> Objective:
         pairs = tf.cast(tf.maximum(batch * (batch - 1), 1), similarity.dtype)
         return -off_diagonal / pairs
 
-    return Objective(fn, f"diversity({layer})", {layer})
+    return fn
 
 
+@wrap_objective()
 def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
     """Rewards neighbouring images of the batch for similar activations (for interpolations).
 
     The value is ``-sum_d sum_i mean((a_i - a_{i+d}) ** 2) / decay_ratio ** d`` for offsets
     ``d = 1 .. min(4, B - 1)``: at most 0, and 0 when all images agree. Needs a static batch size.
     """
-    layer = _checked_layer(layer)
 
     def fn(T):
         acts = T(layer)
@@ -334,19 +341,19 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
             )
         return -penalty
 
-    return Objective(fn, f"alignment({layer})", {layer})
+    return fn
 
 
 # --- penalties and regularizers ---------------------------------------------------------------
 
 
+@wrap_objective()
 def total_variation(layer: str = INPUT) -> Objective:
     """Penalty: mean absolute difference between vertically and horizontally adjacent pixels.
 
     Positive: subtract it, e.g. ``obj - 0.1 * total_variation()``. Means (not sums), so the
     weight does not depend on the image size.
     """
-    layer = _checked_layer(layer)
 
     def fn(T):
         t = T(layer)
@@ -354,25 +361,22 @@ def total_variation(layer: str = INPUT) -> Objective:
         horizontal = tf.reduce_mean(tf.abs(t[:, :, 1:] - t[:, :, :-1]))
         return vertical + horizontal
 
-    return Objective(fn, f"total_variation({layer})", {layer})
+    return fn
 
 
+@wrap_objective()
 def L1(layer: str = INPUT, constant: float = 0.5) -> Objective:  # noqa: N802 - Lucid's name
     """Penalty: mean of ``|T(layer) - constant|`` (positive: subtract it)."""
-    layer = _checked_layer(layer)
-    return Objective(lambda T: tf.reduce_mean(tf.abs(T(layer) - constant)), f"L1({layer})", {layer})
+    return lambda T: tf.reduce_mean(tf.abs(T(layer) - constant))
 
 
+@wrap_objective()
 def L2(layer: str = INPUT, constant: float = 0.5) -> Objective:  # noqa: N802 - Lucid's name
     """Penalty: root mean square of ``T(layer) - constant`` (positive: subtract it)."""
-    layer = _checked_layer(layer)
-    return Objective(
-        lambda T: tf.sqrt(tf.reduce_mean(tf.square(T(layer) - constant)) + 1e-12),
-        f"L2({layer})",
-        {layer},
-    )
+    return lambda T: tf.sqrt(tf.reduce_mean(tf.square(T(layer) - constant)) + 1e-12)
 
 
+@wrap_objective()
 def blur_input_each_step() -> Objective:
     """A reward (<= 0; *add* it) whose gradient pulls each image toward its own 3x3 blur.
 
@@ -389,7 +393,7 @@ def blur_input_each_step() -> Objective:
         blurred = tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
         return -0.5 * tf.reduce_mean(tf.square(images - tf.stop_gradient(blurred)))
 
-    return Objective(fn, "blur_input_each_step()", {INPUT})
+    return fn
 
 
 __all__ = [
@@ -401,13 +405,11 @@ __all__ = [
     "as_objective",
     "blur_input_each_step",
     "channel",
-    "check_channel",
     "class_logit",
     "deepdream",
     "direction",
     "diversity",
-    "layer",
     "neuron",
-    "sum_of",
     "total_variation",
+    "wrap_objective",
 ]
