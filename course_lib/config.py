@@ -9,6 +9,8 @@ import socket
 
 import numpy as np
 
+from course_lib import checks
+
 #: Hosts tried by :func:`is_online`; a TCP connection to any one of them counts as online.
 PROBE_HOSTS: tuple[tuple[str, int], ...] = (("storage.googleapis.com", 443),)
 
@@ -40,11 +42,7 @@ def seed_everything(seed: int = 0, deterministic_ops: bool = False) -> None:
         TypeError: if ``seed`` is not an integer.
         ValueError: if ``seed`` is negative.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    seed = int(seed)
+    seed = checks.non_negative_int("seed", seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)

@@ -1,9 +1,12 @@
 """Part 1 basics: tensors, linear regression from scratch, the MNIST models and training loops.
 
 - :mod:`~course_lib.basics.tensors`: broadcasting examples (pairwise distances).
-- :mod:`~course_lib.basics.linear_regression`: walkthrough 1, ``y = w x + b`` with GradientTape.
-- :mod:`~course_lib.basics.mnist_models`: walkthroughs 2-3, Sequential, functional, subclassed.
-- :mod:`~course_lib.basics.training`: the custom GradientTape training loop and evaluation.
+- :mod:`~course_lib.basics.linear_regression`: ``y = w x + b`` with GradientTape
+  (book/part1/01_tensors_and_gradients).
+- :mod:`~course_lib.basics.mnist_models`: Sequential, functional, subclassed
+  (book/part1/02_keras_models).
+- :mod:`~course_lib.basics.training`: the custom GradientTape training loop and evaluation
+  (book/part1/02_keras_models).
 
 The two ``train_step`` functions (linear regression, Keras models) live in their modules.
 """

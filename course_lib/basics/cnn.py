@@ -1,4 +1,4 @@
-"""Walkthrough 4: a simple convolutional network for MNIST.
+"""A simple convolutional network for MNIST (``book/part1/04_cnn``).
 
 The course's listing (TensorFlow's "Convolutional Neural Network" tutorial) stacks three 3x3
 convolutions with 2x2 max pooling between them, then a small dense classifier:
@@ -17,14 +17,14 @@ The shape and parameter arithmetic of the stack is written out in :func:`conv_ou
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from course_lib.basics._checks import positive_int, same_length
+from course_lib import checks
+from course_lib.basics._checks import same_length
 from course_lib.basics.mnist_models import (
     describe_layers,  # noqa: F401 - cnn.describe_layers
     normalize_images,
@@ -101,14 +101,11 @@ def make_shifted_dataset(
     images = np.asarray(images, dtype=np.float32)
     if images.ndim not in (3, 4):
         raise ValueError(f"images must be [N, H, W] or [N, H, W, C], got {list(images.shape)}")
-    if isinstance(max_shift, bool) or not isinstance(max_shift, numbers.Integral):
-        raise TypeError(f"max_shift must be an int, got {type(max_shift).__name__}")
-    if max_shift < 0:
-        raise ValueError(f"max_shift must be >= 0, got {max_shift}")
+    max_shift = checks.non_negative_int("max_shift", max_shift)
     if max_shift == 0:
         return make_dataset(images, labels, batch_size, shuffle=True, seed=seed)
     count = same_length(images=images, labels=labels)
-    batch_size = positive_int("batch_size", batch_size)
+    batch_size = checks.positive_int("batch_size", batch_size)
     height, width = images.shape[1:3]
     padding = [[max_shift, max_shift], [max_shift, max_shift]] + [[0, 0]] * (images.ndim - 3)
     offsets = tf.random.Generator.from_seed(seed)
@@ -125,11 +122,11 @@ def make_shifted_dataset(
 
 def _pair(name: str, value: object) -> tuple[int, int]:
     """An int or a pair of ints as a pair of positive ints."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if checks.is_int(value):
         value = (value, value)
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return positive_int(name, value[0]), positive_int(name, value[1])
+    return checks.positive_int(name, value[0]), checks.positive_int(name, value[1])
 
 
 def count_conv_params(kernel_size: int | Sequence[int], in_channels: int, filters: int) -> int:
@@ -143,8 +140,8 @@ def count_conv_params(kernel_size: int | Sequence[int], in_channels: int, filter
         TypeError, ValueError: if a size is not a positive int (``kernel_size`` may be a pair).
     """
     height, width = _pair("kernel_size", kernel_size)
-    in_channels = positive_int("in_channels", in_channels)
-    filters = positive_int("filters", filters)
+    in_channels = checks.positive_int("in_channels", in_channels)
+    filters = checks.positive_int("filters", filters)
     return height * width * in_channels * filters + filters
 
 
@@ -173,7 +170,7 @@ def conv_output_shape(
         raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
     if len(input_shape) != 3:
         raise ValueError(f"input_shape must be (H, W, C), got {tuple(input_shape)}")
-    height, width, channels = (positive_int("input_shape", n) for n in input_shape)
+    height, width, channels = (checks.positive_int("input_shape", n) for n in input_shape)
     for index, spec in enumerate(layers):
         if not isinstance(spec, (tuple, list)) or not spec or spec[0] not in ("conv", "pool"):
             raise ValueError(
@@ -183,7 +180,7 @@ def conv_output_shape(
         if spec[0] == "conv":
             if len(spec) != 3:
                 raise ValueError(f"layers[{index}] must be ('conv', filters, kernel_size)")
-            channels = positive_int("filters", spec[1])
+            channels = checks.positive_int("filters", spec[1])
             kh, kw = _pair("kernel_size", spec[2])
             height, width = height - kh + 1, width - kw + 1
         else:
@@ -200,11 +197,11 @@ def conv_output_shape(
 
 
 def _checked_filters(filters: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(filters, numbers.Integral) and not isinstance(filters, bool):
+    if checks.is_int(filters):
         filters = (filters,)
     if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence) or not filters:
         raise ValueError(f"filters must be a non-empty sequence of ints, got {filters!r}")
-    return tuple(positive_int("filters", f) for f in filters)
+    return tuple(checks.positive_int("filters", f) for f in filters)
 
 
 def layer_specs(
@@ -249,12 +246,12 @@ def build_simple_cnn(
         TypeError, ValueError: naming the argument, if ``num_classes`` < 2, a size is not a
             positive int, or the images are too small for the stack.
     """
-    num_classes = positive_int("num_classes", num_classes)
+    num_classes = checks.positive_int("num_classes", num_classes)
     if num_classes < 2:
         raise ValueError(f"num_classes must be >= 2, got {num_classes}")
     filters = _checked_filters(filters)
-    kernel_size = positive_int("kernel_size", kernel_size)
-    dense_units = positive_int("dense_units", dense_units)
+    kernel_size = checks.positive_int("kernel_size", kernel_size)
+    dense_units = checks.positive_int("dense_units", dense_units)
     if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
         raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
     input_shape = tuple(input_shape)

@@ -1,4 +1,6 @@
-"""Walkthrough 1: linear regression from scratch, ``y = w * x + b`` fitted by gradient descent.
+"""Linear regression from scratch: ``y = w * x + b`` fitted by gradient descent.
+
+Used by ``book/part1/01_tensors_and_gradients``.
 
 The data is the course's noisy line ``y = 3 x + 2``; the model holds two ``tf.Variable``s, the
 loss is the mean squared error and each step takes the gradient with ``tf.GradientTape`` and
@@ -10,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from course_lib.basics._checks import float_tensor, positive_float, positive_int, same_length
+from course_lib import checks
+from course_lib.basics._checks import float_tensor, same_length
 
 #: The line the data is drawn from (the course's TRUE_W and TRUE_B).
 TRUE_W = 3.0
@@ -46,7 +49,7 @@ def make_linear_data(
     Raises:
         TypeError, ValueError: if ``num_examples`` is not an int >= 1 or ``noise_stddev`` < 0.
     """
-    num_examples = positive_int("num_examples", num_examples)
+    num_examples = checks.positive_int("num_examples", num_examples)
     if not noise_stddev >= 0:
         raise ValueError(f"noise_stddev must be >= 0, got {noise_stddev}")
     rng = np.random.default_rng(seed)
@@ -140,7 +143,7 @@ def train_step(model: LinearModel, x: tf.Tensor, y: tf.Tensor, learning_rate: fl
         ValueError, TypeError: on mismatched ``x``/``y`` or a non-positive ``learning_rate``.
     """
     x, y = _checked_xy(x, y)
-    learning_rate = positive_float("learning_rate", learning_rate)
+    learning_rate = checks.positive_float("learning_rate", learning_rate)
     with tf.GradientTape() as tape:
         loss = squared_loss(model(x), y)
     dw, db = tape.gradient(loss, [model.w, model.b])
@@ -166,7 +169,7 @@ def fit(
             ``learning_rate``.
     """
     x, y = _checked_xy(x, y)
-    epochs = positive_int("epochs", epochs)
-    learning_rate = positive_float("learning_rate", learning_rate)
+    epochs = checks.positive_int("epochs", epochs)
+    learning_rate = checks.positive_float("learning_rate", learning_rate)
     history = [float(train_step(model, x, y, learning_rate)) for _ in range(epochs)]
     return np.asarray(history, dtype=np.float32)

@@ -1,4 +1,4 @@
-"""Walkthroughs 2-3: the course's MNIST classifier built three ways.
+"""The course's MNIST classifier built three ways (``book/part1/02_keras_models``).
 
 All three compute the same thing, the course's listing
 ``Flatten -> Dense(512, relu) -> Dropout(0.2) -> Dense(10, softmax)`` on ``[N, 28, 28]`` images:
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from course_lib.basics._checks import positive_int
+from course_lib import checks
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -54,17 +54,16 @@ def normalize_images(images: np.ndarray) -> np.ndarray:
 def _checked_architecture(
     num_classes: int, hidden_units: int | Sequence[int], dropout: float
 ) -> tuple[int, tuple[int, ...], float]:
-    num_classes = positive_int("num_classes", num_classes)
+    num_classes = checks.positive_int("num_classes", num_classes)
     if num_classes < 2:
         raise ValueError(f"num_classes must be >= 2, got {num_classes}")
-    units = (hidden_units,) if isinstance(hidden_units, (int, np.integer)) else hidden_units
+    units = (hidden_units,) if checks.is_int(hidden_units) else hidden_units
     if isinstance(units, (str, bytes)) or not isinstance(units, Sequence):
         raise TypeError(
             f"hidden_units must be an int or a sequence of ints, got {type(hidden_units).__name__}"
         )
-    units = tuple(positive_int("hidden_units", u) for u in units)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-        raise TypeError(f"dropout must be a number, got {type(dropout).__name__}")
+    units = tuple(checks.positive_int("hidden_units", u) for u in units)
+    dropout = checks.real("dropout", dropout)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     return num_classes, units, float(dropout)

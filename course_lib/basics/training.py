@@ -1,4 +1,4 @@
-"""Walkthrough 3: a custom training loop with ``tf.GradientTape``, and evaluation.
+"""A custom training loop with ``tf.GradientTape``, and evaluation (book/part1/02_keras_models).
 
 The loop is what ``model.fit`` does, written out: for each batch, run the model under a tape,
 compute the loss, take its gradient with respect to the trainable variables and let the
@@ -16,7 +16,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from course_lib.basics._checks import positive_int, same_length
+from course_lib import checks
+from course_lib.basics._checks import same_length
 
 PROGRESS_MODES = ("epoch", "bar", None)
 
@@ -127,7 +128,7 @@ def make_dataset(
         ValueError, TypeError: if the lengths differ or ``batch_size`` < 1.
     """
     count = same_length(images=images, labels=labels)
-    batch_size = positive_int("batch_size", batch_size)
+    batch_size = checks.positive_int("batch_size", batch_size)
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     if shuffle:
         dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
@@ -203,8 +204,8 @@ def fit_custom(
         ValueError, TypeError: on ``epochs`` or ``batch_size`` < 1, mismatched lengths, missing
             labels or an unknown ``progress``.
     """
-    epochs = positive_int("epochs", epochs)
-    batch_size = positive_int("batch_size", batch_size)
+    epochs = checks.positive_int("epochs", epochs)
+    batch_size = checks.positive_int("batch_size", batch_size)
     if progress not in PROGRESS_MODES:
         raise ValueError(f"progress must be one of {PROGRESS_MODES}, got {progress!r}")
     dataset = _as_dataset("images", images, labels, batch_size, shuffle=True, seed=seed)

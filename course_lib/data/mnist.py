@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_lib import config
+from course_lib import checks, config
 
 #: The real MNIST, as downloaded by Keras.
 MNIST = "mnist"
@@ -65,8 +65,7 @@ def load_mnist(
     Raises:
         TypeError: if ``return_source`` is not a bool.
     """
-    if not isinstance(return_source, bool):
-        raise TypeError(f"return_source must be a bool, got {type(return_source).__name__}")
+    checks.boolean("return_source", return_source)
     data, source = None, DIGITS
     reason = "Offline"
     if is_mnist_cached() or config.is_online():

@@ -21,9 +21,9 @@ channels (edges, colours, stripes, dots) are worth visualizing.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from course_lib import checks
 
 #: The class names, indexed by label.
 SHAPE_CLASSES: tuple[str, ...] = (
@@ -75,9 +75,9 @@ def make_shapes_dataset(
         ValueError: if ``num_per_class`` < 1, ``image_size`` is outside 16..256 or ``seed`` is
             negative (the message names the argument).
     """
-    num_per_class = _checked_int("num_per_class", num_per_class, low=1)
-    image_size = _checked_int("image_size", image_size, low=MIN_IMAGE_SIZE, high=MAX_IMAGE_SIZE)
-    seed = _checked_int("seed", seed, low=0)
+    num_per_class = checks.positive_int("num_per_class", num_per_class)
+    image_size = checks.integer("image_size", image_size, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)
+    seed = checks.non_negative_int("seed", seed)
 
     rng = np.random.default_rng(seed)
     size = image_size
@@ -99,15 +99,6 @@ def make_shapes_dataset(
     images += noise
     np.clip(images, 0.0, 1.0, out=images)
     return images, labels.astype(np.int64)
-
-
-def _checked_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        bounds = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be {bounds}, got {value}")
-    return int(value)
 
 
 def _colour_pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from course_lib import config
+from course_lib import checks, config
 from course_lib.zoo import course_models
 
 INCEPTION_V3 = "inception_v3"
@@ -121,8 +121,7 @@ def load_imagenet_model(
             network), or when the download fails. The message names ``load_course_model`` and
             ``load_model_for_visualization``, the offline alternatives.
     """
-    if not isinstance(include_top, bool):
-        raise TypeError(f"include_top must be a bool, got {type(include_top).__name__}")
+    checks.boolean("include_top", include_top)
     if seeded_weights_requested():
         return seeded_inception_v3(include_top, classifier_activation)
     cached = cached_imagenet_weights(include_top)
@@ -260,7 +259,7 @@ def decode_predictions(scores: object, top: int = 5) -> list[list[tuple[str, str
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 2 or scores.shape[1] != 1000:
         raise ValueError(f"scores must have shape [N, 1000], got {scores.shape}")
-    if isinstance(top, bool) or not isinstance(top, int | np.integer) or not 1 <= top <= 1000:
+    if not checks.is_int(top) or not 1 <= top <= 1000:
         raise ValueError(f"top must be an int in [1, 1000], got {top!r}")
     classes = _imagenet_classes()
     order = np.argsort(-scores, axis=1, kind="stable")[:, :top]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_lib import config
+from course_lib import checks, config
 from course_lib.data import mnist, procedural
 from course_lib.zoo import course_models
 
@@ -97,7 +97,7 @@ def train(
     settings = spec.training
     epochs = settings.epochs if epochs is None else epochs
     seed = settings.seed if seed is None else seed
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+    if not checks.is_int(epochs) or epochs < 1:
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     out = Path(out or course_models.WEIGHTS_DIR)
 

@@ -19,13 +19,15 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
+from course_lib import checks
+
 Transform = Callable[[tf.Tensor], tf.Tensor]
 
 
 def _non_negative_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not checks.is_int(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    return value
+    return int(value)
 
 
 def _choice(values: Sequence[float]) -> tf.Tensor:

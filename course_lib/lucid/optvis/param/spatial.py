@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
+
 #: Standard deviation of the initial values when ``sd`` is None.
 DEFAULT_SD = 0.01
 
@@ -52,9 +54,7 @@ class Parameterization:
 
 def _checked_shape(shape: Sequence[int]) -> tuple[int, int, int, int]:
     values = tuple(shape)
-    if len(values) != 4 or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in values
-    ):
+    if len(values) != 4 or not all(checks.is_int(v) and v > 0 for v in values):
         raise ValueError(f"shape must be 4 positive ints [B, H, W, C], got {shape!r}")
     return tuple(int(v) for v in values)
 

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
 from course_lib.graphics.geometry.transformation import rotation_matrix_3d
 from course_lib.graphics.rendering import rasterizer
 from course_lib.graphics.util import safe_ops, shape
@@ -67,7 +68,7 @@ def _grid_triangles(rows: int, cols: int, skip_top: bool, skip_bottom: bool) -> 
 
 def _check_grid(rows: int, cols: int, min_rows: int) -> None:
     for name, value, low in (("rows", rows, min_rows), ("cols", cols, 3)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        if not checks.is_int(value) or value < low:
             raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
@@ -242,9 +243,7 @@ def random_views(
         ValueError: if ``batch_size`` is not a positive int or ``max_elevation`` is outside
             ``[0, pi / 2]``.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if batch_size < 1:
+    if not checks.is_int(batch_size) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if not 0.0 <= max_elevation <= math.pi / 2:
         raise ValueError(f"max_elevation must be in [0, pi / 2], got {max_elevation!r}")
@@ -284,14 +283,12 @@ class TexturedMeshRenderer:
                 f"uv must have one row per vertex: vertices has {vertices.shape[0]}, "
                 f"uv has {uv.shape[0]}"
             )
-        if isinstance(image_size, (int, np.integer)):
+        if checks.is_int(image_size):
             image_size = (int(image_size), int(image_size))
         image_size = tuple(int(s) for s in image_size)
         if len(image_size) != 2 or min(image_size) < 1:
             raise ValueError(f"image_size must be an int or (height, width), got {image_size!r}")
-        if isinstance(supersample, bool) or not isinstance(supersample, (int, np.integer)):
-            raise ValueError(f"supersample must be a positive int, got {supersample!r}")
-        if supersample < 1:
+        if not checks.is_int(supersample) or supersample < 1:
             raise ValueError(f"supersample must be a positive int, got {supersample!r}")
         if not 0.0 < field_of_view < math.pi:
             raise ValueError(f"field_of_view must be in (0, pi) radians, got {field_of_view!r}")
