@@ -258,8 +258,33 @@ def random_views(
 
 
 class TexturedMeshRenderer:
-    """Renders one UV-mapped mesh with any texture from any views (see
-    :func:`textured_mesh_renderer`)."""
+    """A differentiable renderer ``(texture, view_rotation) -> [B, H, W, C]`` for one mesh.
+
+    Each call rasterizes the mesh from the given views (no gradient needed there: the views are
+    not optimized), interpolates the vertex UVs and samples the texture bilinearly, so the
+    images are a linear function of the texture. Works inside ``tf.function``.
+
+    Args:
+        vertices: `[V, 3]` object-space positions (e.g. from :func:`uv_sphere`), centred near
+            the origin and within about 1.2 units of it for the default camera.
+        triangles: `[F, 3]` integer vertex indices, counter-clockwise seen from outside (back
+            faces are skipped unless ``cull_backfaces=False``, needed for open meshes).
+        uv: `[V, 2]` texture coordinates in [0, 1].
+        image_size: ``H`` or ``(H, W)`` of the output images.
+        distance: the camera's distance from the object's origin.
+        field_of_view: the angle the image's shorter side spans, in radians.
+        background: the colour where no triangle is seen (a number or a `[C]` colour).
+        supersample: render at ``supersample`` times the size and average (anti-aliasing).
+        cull_backfaces: skip triangles facing away from the camera (a closed mesh's hidden
+            half, drawn faster).
+
+    Call it as ``renderer(texture, view_rotation)``, or ``renderer.uv_map(view_rotation)`` for
+    the UV images and coverage. ``textured_mesh_renderer`` is the same class.
+
+    Raises:
+        ValueError: if ``vertices`` is not `[V, 3]`, ``uv`` not `[V, 2]`, the sizes or camera
+            settings are not valid.
+    """
 
     def __init__(
         self,
@@ -374,53 +399,5 @@ class TexturedMeshRenderer:
         return images
 
 
-def textured_mesh_renderer(
-    vertices,
-    triangles,
-    uv,
-    image_size: int | Sequence[int],
-    distance: float = 3.0,
-    field_of_view: float = math.radians(45.0),
-    background: float | Sequence[float] = 0.5,
-    supersample: int = 1,
-    cull_backfaces: bool = True,
-) -> TexturedMeshRenderer:
-    """A differentiable renderer ``(texture, view_rotation) -> [B, H, W, C]`` for one mesh.
-
-    Each call rasterizes the mesh from the given views (no gradient needed there: the views are
-    not optimized), interpolates the vertex UVs and samples the texture bilinearly, so the
-    images are a linear function of the texture. Works inside ``tf.function``.
-
-    Args:
-        vertices: `[V, 3]` object-space positions (e.g. from :func:`uv_sphere`), centred near
-            the origin and within about 1.2 units of it for the default camera.
-        triangles: `[F, 3]` integer vertex indices, counter-clockwise seen from outside (back
-            faces are skipped unless ``cull_backfaces=False``, needed for open meshes).
-        uv: `[V, 2]` texture coordinates in [0, 1].
-        image_size: ``H`` or ``(H, W)`` of the output images.
-        distance: the camera's distance from the object's origin.
-        field_of_view: the angle the image's shorter side spans, in radians.
-        background: the colour where no triangle is seen (a number or a `[C]` colour).
-        supersample: render at ``supersample`` times the size and average (anti-aliasing).
-        cull_backfaces: skip triangles facing away from the camera (a closed mesh's hidden
-            half, drawn faster).
-
-    Returns:
-        A :class:`TexturedMeshRenderer`; call it as ``renderer(texture, view_rotation)``, or
-        ``renderer.uv_map(view_rotation)`` for the UV images and coverage.
-
-    Raises:
-        ValueError: if ``vertices`` is not `[V, 3]`, ``uv`` not `[V, 2]`, the sizes or camera
-            settings are not valid.
-    """
-    return TexturedMeshRenderer(
-        vertices,
-        triangles,
-        uv,
-        image_size,
-        distance=distance,
-        field_of_view=field_of_view,
-        background=background,
-        supersample=supersample,
-        cull_backfaces=cull_backfaces,
-    )
+#: The function-style name the chapter's listings use.
+textured_mesh_renderer = TexturedMeshRenderer
