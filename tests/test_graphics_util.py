@@ -76,6 +76,36 @@ def test_broadcast_batch_gives_equal_batch_dimensions():
     assert a.shape == (4, 5, 3) and m.shape == (4, 5, 3, 3)
 
 
+@pytest.mark.parametrize(
+    ("shape_", "batch", "inner_rank", "inner_shape"),
+    [
+        ((5, 3), (4, 2), 2, None),  # no batch dimensions: tiled over the batch
+        ((2, 5, 3), (4, 2), 2, None),  # broadcast along the first batch dimension
+        ((4, 1, 6, 7, 3), (4, 2), 3, [-1, 3]),  # inner dimensions merged too
+        ((4, 2, 3), (4, 2), 1, None),  # nothing to broadcast
+        ((3, 1, 2), (2, 3, 4), 1, [2, 1]),
+    ],
+)
+def test_broadcast_and_flatten_matches_numpy(rng, shape_, batch, inner_rank, inner_shape):
+    values = rng.normal(size=shape_).astype(np.float32)
+    inner = shape_[len(shape_) - inner_rank :]
+    expected = np.broadcast_to(values, batch + inner).reshape(
+        (int(np.prod(batch)), *(inner if inner_shape is None else inner_shape))
+    )
+    result = shape.broadcast_and_flatten(
+        tf.constant(values), tf.constant(batch), inner_rank, inner_shape
+    )
+    np.testing.assert_array_equal(result.numpy(), expected)
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([None] * len(shape_)), tf.TensorSpec([len(batch)], tf.int32)]
+    )
+    def relaxed(tensor, batch_shape):
+        return shape.broadcast_and_flatten(tensor, batch_shape, inner_rank, inner_shape)
+
+    np.testing.assert_array_equal(relaxed(values, np.array(batch, np.int32)).numpy(), expected)
+
+
 # --- safe ops -------------------------------------------------------------------------------
 
 

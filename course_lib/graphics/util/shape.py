@@ -176,3 +176,30 @@ def broadcast_batch(*tensors_and_inner: tuple[tf.Tensor, Inner]) -> list[tf.Tens
         inner_dims = tf.shape(tensor)[tf.rank(tensor) - len(_inner_tuple(inner)) :]
         out.append(tf.broadcast_to(tensor, tf.concat([batch, inner_dims], axis=0)))
     return out
+
+
+def broadcast_and_flatten(
+    tensor: tf.Tensor,
+    batch: tf.Tensor,
+    inner_rank: int,
+    inner_shape: list[Any] | None = None,
+) -> tf.Tensor:
+    """Broadcasts ``tensor``'s batch dimensions to ``batch``, then merges them into one.
+
+    Args:
+        tensor: `[A1, ..., An, *inner]`, with ``inner`` its last ``inner_rank`` dimensions and
+            ``[A1, ..., An]`` broadcastable to ``batch``.
+        batch: int32 `[m]` the batch shape to broadcast to (e.g. from
+            ``tf.broadcast_dynamic_shape``).
+        inner_rank: the number of inner (non-batch) dimensions.
+        inner_shape: the inner dimensions of the result (``-1`` allowed, as in ``tf.reshape``);
+            default ``inner`` unchanged.
+
+    Returns:
+        `[prod(batch), *inner_shape]`: the broadcast tensor, batch dimensions flattened.
+    """
+    rank = tensor.shape.rank if tensor.shape.rank is not None else tf.rank(tensor)
+    inner = tf.shape(tensor)[rank - inner_rank :]
+    broadcast = tf.broadcast_to(tensor, tf.concat([batch, inner], axis=0))
+    target = inner if inner_shape is None else tf.convert_to_tensor(inner_shape, tf.int32)
+    return tf.reshape(broadcast, tf.concat([[tf.reduce_prod(batch)], target], axis=0))
