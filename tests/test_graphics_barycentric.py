@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,17 @@ def test_edge_function_matches_numpy_cross(rng):
     )
     assert got.shape == (4, 5, 1)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_unchecked_edge_function_equals_edge_function_and_broadcasts(rng):
+    a, b = (rng.normal(size=(4, 1, 2)) for _ in range(2))
+    p = rng.normal(size=(5, 2))
+    ba = np.concatenate([np.broadcast_to(b - a, (4, 5, 2)), np.zeros((4, 5, 1))], -1)
+    pa = np.concatenate([p - a, np.zeros((4, 5, 1))], -1)
+    got = barycentric.unchecked_edge_function(tf.constant(a), tf.constant(b), tf.constant(p))
+    assert got.shape == (4, 5, 1)
+    np.testing.assert_allclose(got, np.cross(ba, pa)[..., 2:], rtol=1e-12)
+    np.testing.assert_array_equal(got, barycentric.edge_function(a, b, p))
 
 
 def test_edge_function_sign_on_screen():

@@ -22,8 +22,21 @@ import tensorflow as tf
 from course_lib.graphics.util import safe_ops, shape
 
 
-def _edge(a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) -> tf.Tensor:
-    """Unchecked edge function, ``[..., 2]`` -> ``[..., 1]``."""
+def unchecked_edge_function(a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) -> tf.Tensor:
+    """:func:`edge_function` without the argument checks, for code that checked them already.
+
+    Used inside the rasterizers' loops, where the points come from tensors already checked
+    (and a name scope and a conversion per call would only add graph nodes).
+
+    Args:
+        a: `[A1, ..., An, 2]` floating start points of the edges, in pixels.
+        b: `[A1, ..., An, 2]` end points of the edges, same dtype.
+        p: `[A1, ..., An, 2]` query points, same dtype.
+
+    Returns:
+        `[A1, ..., An, 1]` ``(bx - ax) (py - ay) - (by - ay) (px - ax)``, as
+        :func:`edge_function`.
+    """
     return (b[..., :1] - a[..., :1]) * (p[..., 1:] - a[..., 1:]) - (b[..., 1:] - a[..., 1:]) * (
         p[..., :1] - a[..., :1]
     )
@@ -50,13 +63,18 @@ def edge_function(
     """
     with tf.name_scope(name):
         a, b, p = shape.checked(a=(a, 2), b=(b, 2), p=(p, 2))
-        return _edge(a, b, p)
+        return unchecked_edge_function(a, b, p)
 
 
-def _weights(point, a, b, c):
-    """Unchecked edge functions `[..., 3]` (opposite a, b, c) and the doubled area `[..., 1]`."""
-    edges = [_edge(b, c, point), _edge(c, a, point), _edge(a, b, point)]
-    area = _edge(a, b, c)
+def _checked_weights(point, a, b, c):
+    """Edge functions `[..., 3]` (opposite a, b, c) and the doubled area `[..., 1]`, checked."""
+    point, a, b, c = shape.checked(point=(point, 2), a=(a, 2), b=(b, 2), c=(c, 2))
+    edges = [
+        unchecked_edge_function(b, c, point),
+        unchecked_edge_function(c, a, point),
+        unchecked_edge_function(a, b, point),
+    ]
+    area = unchecked_edge_function(a, b, c)
     common = tf.shape(edges[0])
     for value in edges[1:] + [area]:
         common = tf.broadcast_dynamic_shape(common, tf.shape(value))
@@ -90,8 +108,7 @@ def barycentric_2d(
             dtype is not floating.
     """
     with tf.name_scope(name):
-        point, a, b, c = shape.checked(point=(point, 2), a=(a, 2), b=(b, 2), c=(c, 2))
-        w, area = _weights(point, a, b, c)
+        w, area = _checked_weights(point, a, b, c)
         degenerate = tf.equal(area, 0.0)
         safe_area = tf.where(degenerate, tf.ones_like(area), area)
         return tf.where(degenerate, tf.zeros_like(w), w / safe_area)
@@ -126,8 +143,7 @@ def inside(
             dtype is not floating.
     """
     with tf.name_scope(name):
-        point, a, b, c = shape.checked(point=(point, 2), a=(a, 2), b=(b, 2), c=(c, 2))
-        w, area = _weights(point, a, b, c)
+        w, area = _checked_weights(point, a, b, c)
         all_nonnegative = tf.reduce_all(w >= 0.0, axis=-1, keepdims=True)
         all_nonpositive = tf.reduce_all(w <= 0.0, axis=-1, keepdims=True)
         return tf.logical_and(

@@ -138,10 +138,8 @@ def _soft_silhouette_core(vertices, triangles, focal, principal_point, height, w
             tf.minimum(_segment_distance_squared(p, a, b), _segment_distance_squared(p, b, c)),
             _segment_distance_squared(p, c, a),
         )
-        edges = tf.concat(
-            [barycentric._edge(b, c, p), barycentric._edge(c, a, p), barycentric._edge(a, b, p)],
-            axis=-1,
-        )
+        edge = barycentric.unchecked_edge_function
+        edges = tf.concat([edge(b, c, p), edge(c, a, p), edge(a, b, p)], axis=-1)
         is_inside = tf.logical_or(tf.reduce_all(edges >= 0.0, -1), tf.reduce_all(edges <= 0.0, -1))
         distance = safe_ops.sqrt(distance_squared)
         signed = tf.where(is_inside, distance, -distance)
