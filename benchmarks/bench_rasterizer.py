@@ -42,6 +42,7 @@ import numpy as np
 
 from course_lib import data
 from course_lib.graphics.rendering import rasterizer  # sets TensorFlow's log level first
+from course_lib.graphics.util.testing import peak_memory
 from course_lib.perf.benchmark import Comparison, Timing, time_alternately
 
 SPEED_GOAL = 1 / 300  # eager forward time / trimesh's time at 5k triangles, at most
@@ -162,32 +163,12 @@ _PROBE = "--memory-probe"
 def _probe(subdivisions: int, side: int) -> None:
     """In a fresh process: one forward + backward; print RSS before it and its peak during it.
 
-    The peak is sampled every millisecond by a thread (``psutil``), since TensorFlow has no
-    allocator statistics on the CPU.
+    The peak is sampled every millisecond by a thread (:func:`peak_memory`).
     """
-    import threading
-
-    import psutil
-
     vertices, triangles, focal, centre = scene(subdivisions, side)
     forward_backward = rasterizer_calls(vertices, triangles, focal, centre, side)["eager_backward"]
-    process = psutil.Process()
-    before = process.memory_info().rss
-    peak = [before]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], process.memory_info().rss)
-            done.wait(0.001)
-
-    thread = threading.Thread(target=sample)
-    thread.start()
-    forward_backward()
-    done.set()
-    thread.join()
-    peak[0] = max(peak[0], process.memory_info().rss)
-    print(json.dumps({"before_mb": before / 2**20, "peak_mb": peak[0] / 2**20}))
+    _, before, peak = peak_memory(forward_backward)
+    print(json.dumps({"before_mb": before / 2**20, "peak_mb": peak / 2**20}))
 
 
 def peak_memory_mb(subdivisions: int, side: int) -> dict[str, float]:

@@ -396,36 +396,27 @@ def test_eager_results_equal_the_graph_path_and_keep_their_gradients(scene):
 
 MEMORY_SCRIPT = textwrap.dedent(
     """
-    import json, resource, threading
+    import json, resource
     import numpy as np
-    import psutil
     import tensorflow as tf
     from course_lib import data
     from course_lib.graphics.rendering import rasterizer
+    from course_lib.graphics.util.testing import peak_memory
 
     v, f = data.load_mesh("icosphere", 4)
     vertices = np.concatenate([v + [-0.5, 0.0, 3.0], v + [0.6, 0.1, 3.6]]).astype(np.float32)
     triangles = np.concatenate([f, f + len(v)])
-    process = psutil.Process()
-    before = process.memory_info().rss
-    peak, done = [before], threading.Event()
 
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], process.memory_info().rss)
-            done.wait(0.001)
+    def forward_backward():
+        variable = tf.Variable(vertices)
+        with tf.GradientTape() as tape:
+            r = rasterizer.rasterize(variable, triangles, [150.0] * 2, [128.0] * 2, (256, 256))
+            loss = tf.reduce_sum(r.depth) + tf.reduce_sum(r.barycentrics * [1.0, 2.0, 3.0])
+        return r, tape.gradient(loss, variable).numpy()
 
-    thread = threading.Thread(target=sample)
-    thread.start()
-    variable = tf.Variable(vertices)
-    with tf.GradientTape() as tape:
-        r = rasterizer.rasterize(variable, triangles, [150.0, 150.0], [128.0, 128.0], (256, 256))
-        loss = tf.reduce_sum(r.depth) + tf.reduce_sum(r.barycentrics * [1.0, 2.0, 3.0])
-    grad = tape.gradient(loss, variable).numpy()
-    done.set()
-    thread.join()
+    (r, grad), before, peak = peak_memory(forward_backward)
     result = {
-        "growth_mb": (peak[0] - before) / 2**20,
+        "growth_mb": (peak - before) / 2**20,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "triangles": len(triangles),
         "covered": float(r.mask.numpy().sum()),

@@ -8,7 +8,11 @@ import tensorflow as tf
 
 from course_lib.graphics.math import vector
 from course_lib.graphics.util import safe_ops, shape
-from course_lib.graphics.util.testing import assert_gradient_finite, assert_jacobian_matches
+from course_lib.graphics.util.testing import (
+    assert_gradient_finite,
+    assert_jacobian_matches,
+    peak_memory,
+)
 
 # --- shape ----------------------------------------------------------------------------------
 
@@ -222,3 +226,13 @@ def test_image_size_accepts_two_positive_integers_and_names_the_argument():
     for bad in [(0, 4), (3,), (2.5, 4), "ab", None, (True, 2)]:
         with pytest.raises(ValueError, match="image_size must be"):
             shape.image_size(bad)
+
+
+def test_peak_memory_sees_a_temporary_allocation():
+    def allocate():
+        block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+        return float(block.sum())
+
+    result, before, peak = peak_memory(allocate)
+    assert result == 64 * 2**20 // 8
+    assert peak - before > 32 * 2**20

@@ -265,7 +265,16 @@ def _rasterize_core(
 _rasterize_compiled = compile_for_eager(_rasterize_core)
 
 
-def _rasterize(vertices, triangles, camera_a, camera_b, image_size, perspective, cull, near):
+def _rasterize(vertices, triangles, camera, image_size, perspective, cull, near):
+    """Checks the arguments and rasterizes (compiled when eager).
+
+    ``camera`` names the two `[..., 2]` camera arguments and gives their values: focal and
+    principal point (``perspective``) or scale and offset.
+    """
+    (name_a, camera_a), (name_b, camera_b) = camera.items()
+    vertices, camera_a, camera_b = shape.checked(
+        vertices=(vertices, (None, 3)), **{name_a: (camera_a, 2), name_b: (camera_b, 2)}
+    )
     height, width = shape.image_size(image_size)
     triangles = mesh.check_triangles(triangles, vertices.shape[-2])
     cull = bool(cull)
@@ -331,12 +340,8 @@ def rasterize(
             out-of-range indices raise ``tf.errors.InvalidArgumentError`` when run.
     """
     with tf.name_scope(name):
-        vertices, focal, principal_point = shape.checked(
-            vertices=(vertices, (None, 3)), focal=(focal, 2), principal_point=(principal_point, 2)
-        )
-        return _rasterize(
-            vertices, triangles, focal, principal_point, image_size, True, cull_backfaces, near
-        )
+        camera = {"focal": focal, "principal_point": principal_point}
+        return _rasterize(vertices, triangles, camera, image_size, True, cull_backfaces, near)
 
 
 def rasterize_orthographic(
@@ -372,9 +377,5 @@ def rasterize_orthographic(
         ValueError: as :func:`rasterize`, naming `scale` and `offset` for the camera.
     """
     with tf.name_scope(name):
-        vertices, scale, offset = shape.checked(
-            vertices=(vertices, (None, 3)), scale=(scale, 2), offset=(offset, 2)
-        )
-        return _rasterize(
-            vertices, triangles, scale, offset, image_size, False, cull_backfaces, near
-        )
+        camera = {"scale": scale, "offset": offset}
+        return _rasterize(vertices, triangles, camera, image_size, False, cull_backfaces, near)

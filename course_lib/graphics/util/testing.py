@@ -1,6 +1,7 @@
 """Test helpers for graphics ops: Jacobians against finite differences, finite gradients.
 
-Used by the project's tests and usable by anyone writing an op in the same style::
+Used by the project's tests (and benchmarks: :func:`peak_memory`) and usable by anyone writing
+an op in the same style::
 
     assert_jacobian_matches(axis_angle.rotate, [point, axis, angle])
     assert_gradient_finite(axis_angle.rotate, [[1.0, 2.0, 3.0]], [[0.0, 0.0, 1.0]], [[0.0]])
@@ -8,6 +9,7 @@ Used by the project's tests and usable by anyone writing an op in the same style
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -63,3 +65,35 @@ def assert_gradient_finite(fn: Callable[..., tf.Tensor], *args: Any) -> None:
     assert np.all(np.isfinite(output)), f"output is not finite: {output}"
     for index, grad in enumerate(grads):
         assert np.all(np.isfinite(grad)), f"gradient of argument {index} is not finite: {grad}"
+
+
+def peak_memory(function: Callable[[], Any], interval_s: float = 0.001) -> tuple[Any, int, int]:
+    """Runs ``function()`` while a thread samples this process's resident memory (RSS).
+
+    TensorFlow has no allocator statistics on the CPU, hence the sampling (every
+    ``interval_s`` seconds, and once more after the call). Needs ``psutil``.
+
+    Returns:
+        ``(result, before, peak)``: what ``function`` returned, the RSS in bytes just before
+        the call and the highest RSS seen during it.
+    """
+    import psutil
+
+    process = psutil.Process()
+    before = process.memory_info().rss
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            done.wait(interval_s)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    try:
+        result = function()
+    finally:
+        done.set()
+        thread.join()
+    return result, before, max(peak[0], process.memory_info().rss)
