@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
 from course_lib.graphics.util import safe_ops, shape
 
 
@@ -227,8 +228,7 @@ def generate_l_m_permutations(max_band: int) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: if ``max_band`` is not a non-negative integer.
     """
-    if isinstance(max_band, bool) or not isinstance(max_band, (int, np.integer)) or max_band < 0:
-        raise ValueError(f"max_band must be a non-negative int, got {max_band!r}")
+    max_band = checks.non_negative_int("max_band", max_band)
     degree = np.concatenate([np.full(2 * b + 1, b) for b in range(max_band + 1)]).astype(np.int32)
     order = np.concatenate([np.arange(-b, b + 1) for b in range(max_band + 1)]).astype(np.int32)
     return degree, order

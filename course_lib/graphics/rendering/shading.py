@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
 from course_lib.graphics.geometry.representation import mesh
 from course_lib.graphics.math import vector
 from course_lib.graphics.rendering import rasterizer
@@ -86,8 +87,7 @@ def shade(
             ``reflectance``.
     """
     with tf.name_scope(name):
-        if reflectance not in REFLECTANCES:
-            raise ValueError(f"reflectance must be one of {REFLECTANCES}, got {reflectance!r}")
+        checks.one_of("reflectance", reflectance, REFLECTANCES)
         if (light_direction is None) == (light_position is None):
             raise ValueError("give exactly one of light_direction and light_position")
         light = light_direction if light_direction is not None else light_position

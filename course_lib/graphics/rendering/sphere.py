@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
 from course_lib.graphics.math import vector
 from course_lib.graphics.util import safe_ops, shape
 
@@ -85,6 +86,7 @@ def camera_rays(
         ValueError: for an unknown projection or a non-positive image size.
     """
     height, width = shape.image_size(image_size)
+    checks.one_of("projection", projection, ("orthographic", "perspective"))
     rows = tf.cast(tf.range(height), dtype) + 0.5
     cols = tf.cast(tf.range(width), dtype) + 0.5
     y, x = tf.meshgrid(rows - height / 2.0, cols - width / 2.0, indexing="ij")
@@ -92,12 +94,10 @@ def camera_rays(
         scale = 2.0 * extent / min(height, width)
         origins = tf.stack([x * scale, y * scale, tf.zeros_like(x)], axis=-1)
         directions = tf.broadcast_to(tf.constant([0.0, 0.0, 1.0], dtype), origins.shape)
-    elif projection == "perspective":
+    else:
         focal = height / 2.0 / np.tan(field_of_view / 2.0)
         directions = safe_ops.normalize(tf.stack([x / focal, y / focal, tf.ones_like(x)], -1))
         origins = tf.zeros_like(directions)
-    else:
-        raise ValueError(f"projection must be 'orthographic' or 'perspective', got {projection!r}")
     return origins, directions
 
 

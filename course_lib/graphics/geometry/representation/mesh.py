@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
 from course_lib.graphics.util import safe_ops, shape
 
 
@@ -142,6 +143,12 @@ def edges(triangles: Any) -> np.ndarray:
     return np.unique(pairs, axis=0).astype(np.int32).reshape(-1, 2)
 
 
+def _check_num_points(num_points: object) -> None:
+    """ValueError unless ``num_points`` is a positive int (NumPy ints too, bools not)."""
+    if not checks.is_int(num_points) or num_points < 1:
+        raise ValueError(f"num_points must be a positive int, got {num_points!r}")
+
+
 def sample_points(
     vertices: Any,
     triangles: Any,
@@ -172,12 +179,8 @@ def sample_points(
             positive int.
         TypeError: if ``seed`` is not an int.
     """
-    if isinstance(num_points, bool) or not isinstance(num_points, (int, np.integer)):
-        raise ValueError(f"num_points must be a positive int, got {num_points!r}")
-    if num_points < 1:
-        raise ValueError(f"num_points must be a positive int, got {num_points}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    _check_num_points(num_points)
+    checks.integer("seed", seed)
     with tf.name_scope(name):
         vertices, triangles = _checked_mesh(vertices, triangles)
         if triangles.shape[0] == 0:
@@ -225,10 +228,7 @@ def sample_ellipsoid(semi_axes: Any, num_points: int, seed: int = 0) -> np.ndarr
     axes = np.asarray(semi_axes, dtype=np.float64)
     if axes.shape != (3,) or not np.all(np.isfinite(axes)) or np.any(axes <= 0):
         raise ValueError(f"semi_axes must be three positive numbers, got {semi_axes!r}")
-    if isinstance(num_points, bool) or not isinstance(num_points, (int, np.integer)):
-        raise ValueError(f"num_points must be a positive int, got {num_points!r}")
-    if num_points < 1:
-        raise ValueError(f"num_points must be a positive int, got {num_points}")
+    _check_num_points(num_points)
     rng = np.random.default_rng(seed)
     kept: list[np.ndarray] = []
     count = 0

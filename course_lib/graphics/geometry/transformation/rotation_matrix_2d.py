@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from course_lib.graphics.geometry.transformation import _rotation_matrix
 from course_lib.graphics.util import shape
 
 __all__ = ["from_euler", "inverse", "is_valid", "rotate"]
@@ -61,8 +62,7 @@ def inverse(matrix: tf.Tensor, name: str = "rotation_matrix_2d_inverse") -> tf.T
         ValueError: if ``matrix``'s last two dimensions are not ``(2, 2)`` or it is not floating.
     """
     with tf.name_scope(name):
-        (matrix,) = shape.checked(matrix=(matrix, (2, 2)))
-        return tf.linalg.matrix_transpose(matrix)
+        return _rotation_matrix.inverse(matrix, 2)
 
 
 def is_valid(
@@ -81,10 +81,4 @@ def is_valid(
         ValueError: if ``matrix``'s last two dimensions are not ``(2, 2)`` or it is not floating.
     """
     with tf.name_scope(name):
-        (matrix,) = shape.checked(matrix=(matrix, (2, 2)))
-        gram = tf.matmul(matrix, matrix, transpose_b=True)
-        orthogonal = tf.reduce_all(
-            tf.abs(gram - tf.eye(2, dtype=matrix.dtype)) <= atol, axis=(-2, -1)
-        )
-        proper = tf.abs(tf.linalg.det(matrix) - 1.0) <= atol
-        return tf.logical_and(orthogonal, proper)[..., tf.newaxis]
+        return _rotation_matrix.is_valid(matrix, atol, 2)

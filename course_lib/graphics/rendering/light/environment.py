@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
 from course_lib.graphics.math import spherical_harmonics
 from course_lib.graphics.util import safe_ops, shape
 
@@ -75,10 +76,13 @@ def sphere_quadrature(
     Returns:
         ``(directions, weights)``: `[N, 3]` unit directions and `[N]` weights summing to 4 pi,
         ``N = num_theta num_phi``.
+
+    Raises:
+        TypeError: if ``num_theta`` or ``num_phi`` is not an int.
+        ValueError: if either is below 1.
     """
-    num_phi = 2 * num_theta if num_phi is None else num_phi
-    if num_theta < 1 or num_phi < 1:
-        raise ValueError(f"num_theta and num_phi must be >= 1, got {num_theta}, {num_phi}")
+    num_theta = checks.positive_int("num_theta", num_theta)
+    num_phi = checks.positive_int("num_phi", 2 * num_theta if num_phi is None else num_phi)
     cos_theta, polar_weights = np.polynomial.legendre.leggauss(num_theta)
     phi = (np.arange(num_phi) + 0.5) * 2.0 * np.pi / num_phi
     cos_theta, phi = np.meshgrid(cos_theta, phi, indexing="ij")

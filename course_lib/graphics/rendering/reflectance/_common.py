@@ -1,9 +1,10 @@
-"""Shared pieces of the BRDFs: argument checks, the horizon mask and a safe power."""
+"""Shared pieces of the BRDFs: argument checks, the horizon mask and the specular lobe."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from course_lib.graphics.math import vector
@@ -53,3 +54,19 @@ def clamped_power(cosine: tf.Tensor, exponent: tf.Tensor) -> tf.Tensor:
     positive = cosine > 0.0
     safe = tf.where(positive, cosine, tf.ones_like(cosine))
     return tf.where(positive, tf.pow(safe, exponent), tf.zeros_like(cosine))
+
+
+def specular_lobe(
+    albedo: tf.Tensor,
+    shininess: tf.Tensor,
+    cosine: tf.Tensor,
+    normalization: float,
+    visible: tf.Tensor,
+) -> tf.Tensor:
+    """``albedo (n + k) / (k pi) max(cosine, 0)^n`` where ``visible``, else 0 (Phong-style lobes).
+
+    ``n`` is the shininess and ``k`` the ``normalization`` (2 for Phong, 8 for Blinn-Phong).
+    """
+    lobe = clamped_power(cosine, shininess)
+    value = albedo * (shininess + normalization) / (normalization * np.pi) * lobe
+    return tf.where(visible, value, tf.zeros_like(value))

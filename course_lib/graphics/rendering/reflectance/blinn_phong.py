@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
 from course_lib.graphics.math import vector
@@ -45,6 +44,4 @@ def brdf(
             direction_incoming_light, direction_outgoing_light, surface_normal, albedo, shininess
         )
         half = safe_ops.normalize(to_light + to_viewer)
-        lobe = _common.clamped_power(vector.dot(normal, half), shininess)
-        value = albedo * (shininess + 8.0) / (8.0 * np.pi) * lobe
-        return tf.where(visible, value, tf.zeros_like(value))
+        return _common.specular_lobe(albedo, shininess, vector.dot(normal, half), 8.0, visible)

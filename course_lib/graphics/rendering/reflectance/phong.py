@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
 from course_lib.graphics.math import vector
@@ -45,6 +44,5 @@ def brdf(
             direction_incoming_light, direction_outgoing_light, surface_normal, albedo, shininess
         )
         mirror = vector.reflect(-to_light, normal)
-        lobe = _common.clamped_power(vector.dot(mirror, to_viewer), shininess)
-        value = albedo * (shininess + 2.0) / (2.0 * np.pi) * lobe
-        return tf.where(visible, value, tf.zeros_like(value))
+        cosine = vector.dot(mirror, to_viewer)
+        return _common.specular_lobe(albedo, shininess, cosine, 2.0, visible)
