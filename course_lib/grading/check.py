@@ -92,16 +92,21 @@ def _scalar(value: Any) -> str:
 _KINDS = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 
+def numeric_array(value: Any) -> np.ndarray | None:
+    """A learner's numeric or boolean result (tensor, array, number, nested list) as an array of
+    its own dtype; ``None`` when it is neither (strings, objects, ragged lists)."""
+    array = _as_array(value)
+    return array if array is not None and array.dtype.kind in "biuf" else None
+
+
 def float_array(value: Any) -> np.ndarray | None:
     """A learner's numeric result (tensor, array, number, nested list) as a float64 array.
 
     ``None`` when it is not numeric (strings, objects, ragged lists): exercises then let
     :func:`compare_values` explain what was returned.
     """
-    array = _as_array(value)
-    if array is None or array.dtype.kind not in "biuf":
-        return None
-    return array.astype(np.float64)
+    array = numeric_array(value)
+    return None if array is None else array.astype(np.float64)
 
 
 def matches(have: np.ndarray | None, want: Any, rtol: float, atol: float) -> bool:

@@ -96,6 +96,31 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
+def define(
+    topic: str,
+    name: str,
+    make_cases: Callable[[np.random.Generator], Sequence[Case]],
+    compare: Callable[[Any, Case], str | None] | None = None,
+    *,
+    title: str,
+    run_case: Callable[[Any, Case], Any] | None = None,
+    target: str | None = None,
+) -> Exercise:
+    """Registers the exercise ``"<topic>.<name>"``; its target is ``name`` unless given.
+
+    The other arguments are :class:`Exercise`'s fields of the same names.
+    """
+    exercise = Exercise(
+        id=f"{topic}.{name}",
+        target=name if target is None else target,
+        make_cases=make_cases,
+        run_case=run_case,
+        compare=compare,
+        title=title,
+    )
+    return register(exercise)
+
+
 def extra_modules() -> list[str]:
     """The module names listed in ``COURSE_EXERCISE_MODULES``."""
     return [name.strip() for name in os.environ.get(MODULES_ENV, "").split(",") if name.strip()]

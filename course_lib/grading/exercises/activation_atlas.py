@@ -12,12 +12,11 @@ seeded generator.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import numeric_compare, reference_cases
+from course_lib.grading.check import matches
+from course_lib.grading.exercise import Case, define
 from course_lib.lucid.misc import activation_atlas
 
 TOPIC = "activation_atlas"
@@ -39,24 +38,20 @@ def _means_cases(rng: np.random.Generator) -> list[Case]:
         (60, 3, (2, 2), "points on the far edges (x or y = 1)"),
         (25, 4, (5, 5), "a sparse 5x5 grid: some cells are empty"),
     ]
-    cases = []
+    drawn = []
     for count, channels, grid, description in settings:
         points = rng.uniform(size=(count, 2))
         if "edges" in description:
             points[:6] = [[1.0, 0.2], [0.3, 1.0], [1.0, 1.0], [0.5, 0.5], [0.0, 0.0], [0.5, 1.0]]
         vectors = rng.gamma(2.0, 1.0, size=(count, channels)).astype(np.float32)
-        means, _ = activation_atlas.cell_means(points, vectors, grid)
-        cases.append(
-            Case(
-                description=f"{description}, grid={grid}",
-                args=(points, vectors, grid),
-                expected=means,
-                hint=_MEANS_HINT,
-                rtol=1e-4,
-                atol=1e-5,
-            )
-        )
-    return cases
+        drawn.append((points, vectors, grid, f"{description}, grid={grid}"))
+    return reference_cases(
+        drawn,
+        lambda points, vectors, grid: activation_atlas.cell_means(points, vectors, grid)[0],
+        hint=_MEANS_HINT,
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 def _naive_means(points, vectors, grid, swap=False, divide=True):
@@ -75,47 +70,39 @@ def _naive_means(points, vectors, grid, swap=False, divide=True):
         return sums / counts[..., None]
 
 
-def _compare_means(got: Any, case: Case) -> str | None:
-    message = compare_values(got, case.expected, case.rtol, case.atol)
-    if message is None:
-        return None
-    have = float_array(got)
-    if have is None:
-        return message
+def _explain_means(have: np.ndarray, case: Case) -> str | None:
     points, vectors, grid = case.args
     want = np.asarray(case.expected)
     tolerance = (1e-4, 1e-5)
     if grid[0] != grid[1] and have.shape == want.shape[:2][::-1] + want.shape[2:]:
-        return message + " (rows and columns swapped: the row comes from y = points[:, 1])"
+        return "rows and columns swapped: the row comes from y = points[:, 1]"
     if have.shape != want.shape:
-        return message
+        return None
     if matches(have, np.nan_to_num(_naive_means(points, vectors, grid, swap=True)), *tolerance):
-        return message + " (rows and columns swapped: the row comes from y = points[:, 1])"
+        return "rows and columns swapped: the row comes from y = points[:, 1]"
     if np.isnan(have).any():
-        return message + " (empty cells hold NaN: leave them at zero, there is nothing to average)"
+        return "empty cells hold NaN: leave them at zero, there is nothing to average"
     if matches(have, _naive_means(points, vectors, grid, divide=False), *tolerance):
-        return message + " (those are the sums: divide by the number of points in each cell)"
+        return "those are the sums: divide by the number of points in each cell"
     filled = want.any(axis=-1)
     if matches(have[filled], want[filled], *tolerance):
-        return message + " (the filled cells are right: empty cells must be zero)"
+        return "the filled cells are right: empty cells must be zero"
     inside = (points[:, 0] < 1.0) & (points[:, 1] < 1.0)
     dropped = np.nan_to_num(_naive_means(points[inside], vectors[inside], grid))
     if not inside.all() and matches(have, dropped, *tolerance):
-        return message + (
-            " (points on the far edge, x or y = 1, belong to the last cell: clip the index to "
-            "rows - 1 and cols - 1)"
+        return (
+            "points on the far edge, x or y = 1, belong to the last cell: clip the index to "
+            "rows - 1 and cols - 1"
         )
-    return message
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.cell_means",
-        target="cell_means",
-        make_cases=_means_cases,
-        compare=_compare_means,
-        title="Averaging activation vectors over a grid on the layout",
-    )
+define(
+    TOPIC,
+    "cell_means",
+    _means_cases,
+    numeric_compare(_explain_means, as_floats=False),
+    title="Averaging activation vectors over a grid on the layout",
 )
 
 
@@ -146,15 +133,11 @@ def _rate_cases(rng: np.random.Generator) -> list[Case]:
         (sparse, "5x6 with empty cells (-1)"),
         (striped, "3x5 horizontal stripes, one empty cell"),
     ]
-    return [
-        Case(
-            description=description,
-            args=(labels.copy(),),
-            expected=_reference_rate(labels),
-            hint=_RATE_HINT,
-        )
-        for labels, description in settings
-    ]
+    return reference_cases(
+        [(labels.copy(), description) for labels, description in settings],
+        _reference_rate,
+        hint=_RATE_HINT,
+    )
 
 
 def _pairs_rate(labels: np.ndarray, directions: str = "hv", empty: bool = False) -> float:
@@ -174,34 +157,28 @@ def _pairs_rate(labels: np.ndarray, directions: str = "hv", empty: bool = False)
     return same / pairs if pairs else float("nan")
 
 
-def _compare_rate(got: Any, case: Case) -> str | None:
-    message = compare_values(got, case.expected, case.rtol, case.atol)
-    if message is None:
+def _explain_rate(have: np.ndarray, case: Case) -> str | None:
+    if have.shape != ():
         return None
-    have = float_array(got)
-    if have is None or have.shape != ():
-        return message
     (labels,) = case.args
     filled = labels >= 0
     if (labels < 0).any() and matches(have, _pairs_rate(labels, empty=True), 1e-5, 1e-6):
-        return message + " (empty cells (-1) agree with each other: skip pairs with an empty cell)"
+        return "empty cells (-1) agree with each other: skip pairs with an empty cell"
     if matches(have, _pairs_rate(labels, "hvd"), 1e-5, 1e-6):
-        return message + " (diagonal cells are not neighbours: only cells that share a side)"
+        return "diagonal cells are not neighbours: only cells that share a side"
     if matches(have, _pairs_rate(labels, "h"), 1e-5, 1e-6) or matches(
         have, _pairs_rate(labels, "v"), 1e-5, 1e-6
     ):
-        return message + " (count both directions: right neighbours and lower neighbours)"
+        return "count both directions: right neighbours and lower neighbours"
     if matches(have, activation_atlas.neighbour_agreement(labels, filled)[1], 1e-5, 1e-6):
-        return message + " (that is the rate over all pairs of cells, not neighbouring ones)"
-    return message
+        return "that is the rate over all pairs of cells, not neighbouring ones"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.neighbour_rate",
-        target="neighbour_rate",
-        make_cases=_rate_cases,
-        compare=_compare_rate,
-        title="How often neighbouring cells of the atlas agree",
-    )
+define(
+    TOPIC,
+    "neighbour_rate",
+    _rate_cases,
+    numeric_compare(_explain_rate, as_floats=False),
+    title="How often neighbouring cells of the atlas agree",
 )

@@ -14,22 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import reference_cases
+from course_lib.grading.check import compare_values, matches, numeric_array
+from course_lib.grading.exercise import Case, define
 from course_lib.lucid.misc import attribution, semantic_dictionary
 
 TOPIC = "building_blocks"
-
-
-def _array(value: Any) -> np.ndarray | None:
-    """The learner's result as a NumPy array, None if it is not numeric."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    return array if array.dtype.kind in "biuf" else None
 
 
 # --- attribution_map --------------------------------------------------------------------------
@@ -44,26 +34,19 @@ def _map_cases(rng: np.random.Generator) -> list[Case]:
     shapes = [(10, 15, 96), (int(rng.integers(3, 8)), int(rng.integers(3, 8)), 16)]
     shapes.append((int(rng.integers(2, 6)), int(rng.integers(6, 10)), int(rng.integers(3, 9))))
     shapes.append((4, 4, 4))  # square and as many channels as positions: the axis must be right
-    cases = []
+    settings = []
     for height, width, channels in shapes:
         # post-ReLU activations (half zeros) and gradients of both signs, as in a real network
         acts = np.maximum(rng.normal(0.2, 1.0, (height, width, channels)), 0.0).astype(np.float32)
         grads = rng.normal(0.0, 0.1, (height, width, channels)).astype(np.float32)
-        cases.append(
-            Case(
-                description=f"activations and gradients [{height}, {width}, {channels}]",
-                args=(acts, grads),
-                expected=attribution.attribution_map(acts, grads),
-                hint=_MAP_HINT,
-                rtol=1e-4,
-                atol=1e-5,
-            )
-        )
-    return cases
+        settings.append((acts, grads, f"activations and gradients [{height}, {width}, {channels}]"))
+    return reference_cases(
+        settings, attribution.attribution_map, hint=_MAP_HINT, rtol=1e-4, atol=1e-5
+    )
 
 
 def _compare_map(got: Any, case: Case) -> str | None:
-    have = _array(got)
+    have = numeric_array(got)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
     if message is None or have is None:
         return message
@@ -98,14 +81,12 @@ def _compare_map(got: Any, case: Case) -> str | None:
     return message
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.attribution_map",
-        target="attribution_map",
-        make_cases=_map_cases,
-        compare=_compare_map,
-        title="Spatial attribution: gradient × activation summed over channels",
-    )
+define(
+    TOPIC,
+    "attribution_map",
+    _map_cases,
+    _compare_map,
+    title="Spatial attribution: gradient × activation summed over channels",
 )
 
 
@@ -127,24 +108,18 @@ def _top_cases(rng: np.random.Generator) -> list[Case]:
     settings.append(((height, width, channels), int(rng.integers(2, 5)), "random sizes"))
     settings.append(((3, 3, 3), 2, "as many channels as positions per axis: [3, 3, 3]"))
     settings.append(((5, 6, 8), 1, "k = 1: the strongest channel"))
-    cases = []
-    for shape, k, description in settings:
-        # distinct values (no ties), activations mostly positive as after a ReLU
-        acts = rng.gamma(2.0, 1.0, size=shape).astype(np.float32)
-        channels_idx, _ = semantic_dictionary.top_channels(acts, k)
-        cases.append(
-            Case(
-                description=f"{description}, k={k}",
-                args=(acts, k),
-                expected=channels_idx,
-                hint=_TOP_HINT,
-            )
-        )
-    return cases
+    # distinct values (no ties), activations mostly positive as after a ReLU
+    drawn = [
+        (rng.gamma(2.0, 1.0, size=shape).astype(np.float32), k, f"{description}, k={k}")
+        for shape, k, description in settings
+    ]
+    return reference_cases(
+        drawn, lambda acts, k: semantic_dictionary.top_channels(acts, k)[0], hint=_TOP_HINT
+    )
 
 
 def _compare_top(got: Any, case: Case) -> str | None:
-    have = _array(got)
+    have = numeric_array(got)
     want = case.expected
     if have is not None and have.dtype.kind == "f" and np.all(have == np.round(have)):
         # float-valued indices are fine as long as they are the right integers
@@ -169,12 +144,10 @@ def _compare_top(got: Any, case: Case) -> str | None:
     return message
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.top_channels",
-        target="top_channels",
-        make_cases=_top_cases,
-        compare=_compare_top,
-        title="Semantic dictionary: the k strongest channels at each position",
-    )
+define(
+    TOPIC,
+    "top_channels",
+    _top_cases,
+    _compare_top,
+    title="Semantic dictionary: the k strongest channels at each position",
 )

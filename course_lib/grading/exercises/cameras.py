@@ -11,32 +11,14 @@ from the seeded generator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
 from course_lib.data import load_cube
-from course_lib.grading.check import compare_values, float_array
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import mistake_explainer, numeric_compare, reference_cases
+from course_lib.grading.exercise import Case, define
 from course_lib.graphics.rendering.camera import perspective
 
 TOPIC = "cameras"
-
-
-def _explain(got: Any, case: Case, mistakes: dict[str, Callable[..., np.ndarray]]) -> str | None:
-    """``compare_values``' message, plus the first known mistake that reproduces ``got``."""
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
-    args = [np.asarray(a, dtype=np.float64) for a in case.args]
-    for explanation, mistake in mistakes.items():
-        with np.errstate(all="ignore"):
-            wrong = mistake(*args)
-        if have.shape == wrong.shape and np.allclose(have, wrong, case.rtol, case.atol):
-            return f"{message} ({explanation})"
-    return message
 
 
 def _intrinsics(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -89,17 +71,7 @@ def _project_cases(rng: np.random.Generator) -> list[Case]:
             "float32 inputs, 5 points",
         )
     )
-    return [
-        Case(
-            description=description,
-            args=(point, focal, principal_point),
-            expected=perspective.project(point, focal, principal_point).numpy(),
-            hint=_PROJECT_HINT,
-            rtol=1e-4,
-            atol=1e-3,
-        )
-        for point, focal, principal_point, description in settings
-    ]
+    return reference_cases(settings, perspective.project, hint=_PROJECT_HINT, rtol=1e-4, atol=1e-3)
 
 
 _PROJECT_MISTAKES = {
@@ -125,19 +97,12 @@ _PROJECT_MISTAKES = {
     ),
 }
 
-
-def _compare_project(got: Any, case: Case) -> str | None:
-    return _explain(got, case, _PROJECT_MISTAKES)
-
-
-register(
-    Exercise(
-        id=f"{TOPIC}.perspective_project",
-        target="perspective_project",
-        make_cases=_project_cases,
-        compare=_compare_project,
-        title="The pinhole camera: project 3-D points to pixels",
-    )
+define(
+    TOPIC,
+    "perspective_project",
+    _project_cases,
+    numeric_compare(mistake_explainer(_PROJECT_MISTAKES)),
+    title="The pinhole camera: project 3-D points to pixels",
 )
 
 
@@ -184,17 +149,9 @@ def _unproject_cases(rng: np.random.Generator) -> list[Case]:
             "float32 inputs, 5 pixels",
         )
     )
-    return [
-        Case(
-            description=description,
-            args=(pixel, depth, focal, principal_point),
-            expected=perspective.unproject(pixel, depth, focal, principal_point).numpy(),
-            hint=_UNPROJECT_HINT,
-            rtol=1e-4,
-            atol=1e-4,
-        )
-        for pixel, depth, focal, principal_point, description in settings
-    ]
+    return reference_cases(
+        settings, perspective.unproject, hint=_UNPROJECT_HINT, rtol=1e-4, atol=1e-4
+    )
 
 
 def _with_depth(xy: np.ndarray, depth: np.ndarray) -> np.ndarray:
@@ -222,17 +179,10 @@ _UNPROJECT_MISTAKES = {
     ),
 }
 
-
-def _compare_unproject(got: Any, case: Case) -> str | None:
-    return _explain(got, case, _UNPROJECT_MISTAKES)
-
-
-register(
-    Exercise(
-        id=f"{TOPIC}.perspective_unproject",
-        target="perspective_unproject",
-        make_cases=_unproject_cases,
-        compare=_compare_unproject,
-        title="Back from pixels: unproject with a known depth",
-    )
+define(
+    TOPIC,
+    "perspective_unproject",
+    _unproject_cases,
+    numeric_compare(mistake_explainer(_UNPROJECT_MISTAKES)),
+    title="Back from pixels: unproject with a known depth",
 )

@@ -10,14 +10,15 @@ Expected answers come from ``course_lib.conv`` on inputs drawn from the seeded g
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from course_lib import conv
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.checks import is_int, is_real
+from course_lib.grading.cases import numeric_compare, reference_cases
+from course_lib.grading.check import matches
+from course_lib.grading.exercise import Case, define
 
 TOPIC = "convolution"
 
@@ -63,56 +64,38 @@ def _correlate_cases(rng: np.random.Generator) -> list[Case]:
             f"kernel as tall as the image: image [3, {width}], kernel [3, 2]",
         )
     )
-    return [
-        Case(
-            description=description,
-            args=(image, kernel),
-            expected=conv.conv2d(image, kernel),
-            hint=_CORRELATE_HINT,
-            rtol=1e-4,
-            atol=1e-4,
-        )
-        for image, kernel, description in pairs
-    ]
+    return reference_cases(pairs, conv.conv2d, hint=_CORRELATE_HINT, rtol=1e-4, atol=1e-4)
 
 
-def _compare_correlate(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None:
-        return None
+def _explain_correlate(have: np.ndarray, case: Case) -> str | None:
     image, kernel = (np.asarray(a, dtype=np.float64) for a in case.args)
     (height, width), (kh, kw) = image.shape, kernel.shape
-    if have is None:
-        return message
     if have.shape == (height + kh - 1, width + kw - 1):
-        return message + (
-            " (that is the 'full' size, with zeros around the image: keep only the windows "
-            "that fit inside it)"
+        return (
+            "that is the 'full' size, with zeros around the image: keep only the windows "
+            "that fit inside it"
         )
     if have.shape == image.shape and kernel.shape != (1, 1):
-        return message + " (that is the 'same' size: no padding here, the output shrinks)"
+        return "that is the 'same' size: no padding here, the output shrinks"
     if have.shape == (height - kh, width - kw):
-        return message + (
-            " (one row and one column short: the last window starts at row H - kh, so loop "
-            "over range(H - kh + 1))"
+        return (
+            "one row and one column short: the last window starts at row H - kh, so loop "
+            "over range(H - kh + 1)"
         )
     if matches(have, conv.convolve2d(image, kernel, "valid"), case.rtol, case.atol):
-        return message + (
-            " (the kernel is flipped: that is the convolution of signal processing, "
-            "scipy.signal.convolve2d; deep learning's conv2d slides the kernel as it is)"
+        return (
+            "the kernel is flipped: that is the convolution of signal processing, "
+            "scipy.signal.convolve2d; deep learning's conv2d slides the kernel as it is"
         )
-    return message
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.correlate2d_valid",
-        target="correlate2d_valid",
-        make_cases=_correlate_cases,
-        compare=_compare_correlate,
-        title="Slide a filter over a one-channel image (valid cross-correlation)",
-    )
+define(
+    TOPIC,
+    "correlate2d_valid",
+    _correlate_cases,
+    numeric_compare(_explain_correlate),
+    title="Slide a filter over a one-channel image (valid cross-correlation)",
 )
 
 
@@ -151,9 +134,9 @@ def _output_size_cases(rng: np.random.Generator) -> list[Case]:
 def _compare_output_size(got: Any, case: Case) -> str | None:
     want = case.expected
     n, k, stride, padding = case.args
-    if isinstance(got, bool) or not isinstance(got, numbers.Integral):
+    if not is_int(got):
         text = f"expected the int {want}, got {type(got).__name__} {got!r}"
-        if isinstance(got, numbers.Real) and not isinstance(got, bool):
+        if is_real(got):
             text += (
                 " (a size is a whole number: use // or math.floor / math.ceil, and return an int)"
             )
@@ -165,7 +148,7 @@ def _compare_output_size(got: Any, case: Case) -> str | None:
         return text + " (rounded down: 'same' rounds up, ceil(n / stride))"
     if padding == "same" and got == n and stride > 1:
         return text + " (the stride still shrinks a 'same' output: ceil(n / stride))"
-    if isinstance(padding, int) and not isinstance(padding, bool):
+    if is_int(padding):
         if got == (n + padding - k) // stride + 1:
             return text + " (the padding goes on both sides: n + 2 * p)"
     if abs(got - want) == 1:
@@ -173,14 +156,12 @@ def _compare_output_size(got: Any, case: Case) -> str | None:
     return text
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.output_size",
-        target="output_size",
-        make_cases=_output_size_cases,
-        compare=_compare_output_size,
-        title="The output-size formula: kernel, stride and padding",
-    )
+define(
+    TOPIC,
+    "output_size",
+    _output_size_cases,
+    _compare_output_size,
+    title="The output-size formula: kernel, stride and padding",
 )
 
 
@@ -201,58 +182,43 @@ def _multichannel_cases(rng: np.random.Generator) -> list[Case]:
     shapes.append(((height, width, c_in), (kh, kw, c_in, c_out), "random normal"))
     height, width = int(rng.integers(4, 8)), int(rng.integers(4, 8))
     shapes.append(((height, width, 2), (3, 3, 2, 1), "two channels in, one filter"))
-    cases = []
-    for image_shape, kernel_shape, description in shapes:
-        image = rng.normal(size=image_shape).astype(np.float32)
-        kernels = rng.normal(size=kernel_shape).astype(np.float32)
-        cases.append(
-            Case(
-                description=f"{description}: image {list(image_shape)}, kernels "
-                f"{list(kernel_shape)}",
-                args=(image, kernels),
-                expected=conv.conv2d(image, kernels),
-                hint=_MULTICHANNEL_HINT,
-                rtol=1e-4,
-                atol=1e-4,
-            )
+    settings = [
+        (
+            rng.normal(size=image_shape).astype(np.float32),
+            rng.normal(size=kernel_shape).astype(np.float32),
+            f"{description}: image {list(image_shape)}, kernels {list(kernel_shape)}",
         )
-    return cases
+        for image_shape, kernel_shape, description in shapes
+    ]
+    return reference_cases(settings, conv.conv2d, hint=_MULTICHANNEL_HINT, rtol=1e-4, atol=1e-4)
 
 
-def _compare_multichannel(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_multichannel(have: np.ndarray, case: Case) -> str | None:
     image, kernels = (np.asarray(a, dtype=np.float64) for a in case.args)
     want = np.asarray(case.expected, dtype=np.float64)
     out_h, out_w, c_out = want.shape
     c_in = image.shape[-1]
     if have.shape == (out_h, out_w, c_in, c_out):
-        return message + (
-            " (the input channels were kept apart: a filter with depth also sums over them)"
-        )
+        return "the input channels were kept apart: a filter with depth also sums over them"
     if have.shape == (c_out, out_h, out_w):
-        return message + " (the output channels go last: [H', W', C_out])"
+        return "the output channels go last: [H', W', C_out]"
     if have.shape != want.shape:
-        return message
+        return None
     if matches(have, want / c_in, case.rtol, case.atol):
-        return message + " (the channels were averaged: sum over them instead)"
+        return "the channels were averaged: sum over them instead"
     first = conv.conv2d(image[..., :1], kernels[:, :, :1, :])
     if matches(have, first, case.rtol, case.atol):
-        return message + " (only the first input channel counts: sum over all of them)"
+        return "only the first input channel counts: sum over all of them"
     flipped = conv.conv2d(image, kernels[::-1, ::-1])
     if matches(have, flipped, case.rtol, case.atol):
-        return message + " (the kernels are flipped: slide them as they are, no [::-1, ::-1])"
-    return message
+        return "the kernels are flipped: slide them as they are, no [::-1, ::-1]"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.conv2d_multichannel",
-        target="conv2d_multichannel",
-        make_cases=_multichannel_cases,
-        compare=_compare_multichannel,
-        title="Filters with depth: an RGB volume through several filters",
-    )
+define(
+    TOPIC,
+    "conv2d_multichannel",
+    _multichannel_cases,
+    numeric_compare(_explain_multichannel),
+    title="Filters with depth: an RGB volume through several filters",
 )

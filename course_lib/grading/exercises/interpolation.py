@@ -11,12 +11,11 @@ seeded generator.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import numeric_compare, reference_cases
+from course_lib.grading.check import matches
+from course_lib.grading.exercise import Case, define
 from course_lib.graphics.math.interpolation import bspline
 from course_lib.graphics.math.interpolation import slerp as slerp_lib
 
@@ -62,17 +61,7 @@ def _slerp_cases(rng: np.random.Generator) -> list[Case]:
     q2 = np.concatenate([q1[:2], -q1[2:]]) + np.array([[0.0], [2e-9], [0.0]])
     q2 /= np.linalg.norm(q2, axis=-1, keepdims=True)
     settings.append((q1, q2, rng.uniform(0.0, 1.0, (3, 1)), "q2 = q1 (or -q1): sin(Omega) = 0"))
-    return [
-        Case(
-            description=description,
-            args=(q1, q2, t),
-            expected=slerp_lib.interpolate(q1, q2, t).numpy(),
-            hint=_SLERP_HINT,
-            rtol=1e-4,
-            atol=1e-6,
-        )
-        for q1, q2, t, description in settings
-    ]
+    return reference_cases(settings, slerp_lib.interpolate, hint=_SLERP_HINT, rtol=1e-4, atol=1e-6)
 
 
 def _slerp_formula(q1: np.ndarray, q2: np.ndarray, t: np.ndarray, omega: np.ndarray) -> np.ndarray:
@@ -80,49 +69,45 @@ def _slerp_formula(q1: np.ndarray, q2: np.ndarray, t: np.ndarray, omega: np.ndar
         return (np.sin((1.0 - t) * omega) * q1 + np.sin(t * omega) * q2) / np.sin(omega)
 
 
-def _compare_slerp(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_slerp(have: np.ndarray, case: Case) -> str | None:
     q1, q2, t = case.args
     want = np.asarray(case.expected)
     if have.shape != want.shape:
-        return message
+        return None
     dot = np.sum(q1 * q2, axis=-1, keepdims=True)
     shorter = np.where(dot < 0, -q2, q2)
     omega = np.arccos(np.clip(np.abs(dot), -1.0, 1.0))
     if not np.all(np.isfinite(have)):
-        return message + (
-            " (NaN or Inf: when q1 and q2 are (nearly) the same rotation, sin(Omega) is 0 and "
-            "the division blows up; fall back to (1 - t) q1 + t q2 when sin(Omega) is tiny)"
+        return (
+            "NaN or Inf: when q1 and q2 are (nearly) the same rotation, sin(Omega) is 0 and "
+            "the division blows up; fall back to (1 - t) q1 + t q2 when sin(Omega) is tiny"
         )
     if matches(
         have, _slerp_formula(q1, q2, t, np.arccos(np.clip(dot, -1.0, 1.0))), case.rtol, case.atol
     ):
-        return message + (
-            " (the long way round: when q1 . q2 < 0, flip q2 (q2 = -q2, dot = -dot) to take the "
-            "shorter path; q2 and -q2 are the same rotation)"
+        return (
+            "the long way round: when q1 . q2 < 0, flip q2 (q2 = -q2, dot = -dot) to take the "
+            "shorter path; q2 and -q2 are the same rotation"
         )
     if matches(have, -want, case.rtol, case.atol):
-        return message + (
-            " (the sign is flipped: flip q2, not q1, when the dot is negative, so that t = 0 "
-            "gives q1 itself)"
+        return (
+            "the sign is flipped: flip q2, not q1, when the dot is negative, so that t = 0 "
+            "gives q1 itself"
         )
     for target in (shorter, q2):
         linear = (1.0 - t) * q1 + t * target
         if matches(have, linear, case.rtol, case.atol):
-            return message + (
-                " (that is lerp, the straight chord: its points are not unit quaternions; slerp "
+            return (
+                "that is lerp, the straight chord: its points are not unit quaternions; slerp "
                 "weighs q1 and q2 with sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / "
-                "sin(Omega))"
+                "sin(Omega)"
             )
         if matches(
             have, linear / np.linalg.norm(linear, axis=-1, keepdims=True), case.rtol, case.atol
         ):
-            return message + (
-                " (that is normalized lerp: the right path but not at constant speed; use the "
-                "sin weights of slerp)"
+            return (
+                "that is normalized lerp: the right path but not at constant speed; use the "
+                "sin weights of slerp"
             )
     if matches(
         have, _slerp_formula(q1, shorter, t, np.degrees(omega)), case.rtol, case.atol
@@ -132,28 +117,26 @@ def _compare_slerp(got: Any, case: Case) -> str | None:
         case.rtol,
         case.atol,
     ):
-        return message + (
-            " (the angle is in degrees: np.arccos returns radians and np.sin expects them, so "
-            "do not convert)"
+        return (
+            "the angle is in degrees: np.arccos returns radians and np.sin expects them, so "
+            "do not convert"
         )
     if matches(have, _slerp_formula(q1, shorter, t, 2.0 * omega), case.rtol, case.atol):
-        return message + (
-            " (Omega is the angle between the quaternions, arccos(q1 . q2), not the rotation "
-            "angle 2 arccos(q1 . q2))"
+        return (
+            "Omega is the angle between the quaternions, arccos(q1 . q2), not the rotation "
+            "angle 2 arccos(q1 . q2)"
         )
     if matches(have, _slerp_formula(q1, shorter, 1.0 - t, omega), case.rtol, case.atol):
-        return message + " (the weights are swapped: t = 0 must give q1 and t = 1 give q2)"
-    return message
+        return "the weights are swapped: t = 0 must give q1 and t = 1 give q2"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.slerp",
-        target="slerp",
-        make_cases=_slerp_cases,
-        compare=_compare_slerp,
-        title="Spherical linear interpolation of rotations, on the shorter path",
-    )
+define(
+    TOPIC,
+    "slerp",
+    _slerp_cases,
+    numeric_compare(_explain_slerp),
+    title="Spherical linear interpolation of rotations, on the shorter path",
 )
 
 
@@ -178,17 +161,7 @@ def _cubic_cases(rng: np.random.Generator) -> list[Case]:
         (rng.uniform(0.0, 1.0, (3, 4)), "a grid of t, shape [3, 4]"),
         (np.linspace(0.0, 0.95, 5), "t = 0, ..., 0.95, shape [5]"),
     ]
-    return [
-        Case(
-            description=description,
-            args=(t,),
-            expected=_cubic_expected(t),
-            hint=_CUBIC_HINT,
-            rtol=1e-4,
-            atol=1e-6,
-        )
-        for t, description in settings
-    ]
+    return reference_cases(settings, _cubic_expected, hint=_CUBIC_HINT, rtol=1e-4, atol=1e-6)
 
 
 def _bernstein(t: np.ndarray) -> np.ndarray:
@@ -196,42 +169,36 @@ def _bernstein(t: np.ndarray) -> np.ndarray:
     return np.stack([s**3, 3.0 * t * s * s, 3.0 * t * t * s, t**3], axis=-1)
 
 
-def _compare_cubic(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_cubic(have: np.ndarray, case: Case) -> str | None:
     (t,) = case.args
     want = np.asarray(case.expected)
     if have.shape != want.shape:
         if have.shape == (4, *np.shape(t)):
-            return message + " (the four weights go on the LAST axis: np.stack(..., axis=-1))"
-        return message
+            return "the four weights go on the LAST axis: np.stack(..., axis=-1)"
+        return None
     if matches(have, want[..., ::-1], case.rtol, case.atol):
-        return message + (
-            " (the order is reversed: the first weight, (1 - t)^3 / 6, belongs to the first knot "
-            "of the segment and the last, t^3 / 6, to the fourth)"
+        return (
+            "the order is reversed: the first weight, (1 - t)^3 / 6, belongs to the first knot "
+            "of the segment and the last, t^3 / 6, to the fourth"
         )
     if matches(have, _bernstein(t), case.rtol, case.atol):
-        return message + (
-            " (those are the Bernstein weights of a Bezier curve; the B-spline's are the "
-            "(1 - t)^3 / 6, ... of the hint)"
+        return (
+            "those are the Bernstein weights of a Bezier curve; the B-spline's are the "
+            "(1 - t)^3 / 6, ... of the hint"
         )
     sums = have.sum(axis=-1)
     if not np.allclose(sums, 1.0, rtol=1e-4, atol=1e-6):
-        text = f" (the weights must sum to 1 for every t, but yours sum to {sums.ravel()[0]:.4g}"
+        text = f"the weights must sum to 1 for every t, but yours sum to {sums.ravel()[0]:.4g}"
         if np.allclose(have, 6.0 * want, rtol=1e-4, atol=1e-6):
             text += ": every weight is divided by 6"
-        return message + text + ")"
-    return message
+        return text
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.cubic_bspline_weights",
-        target="cubic_bspline_weights",
-        make_cases=_cubic_cases,
-        compare=_compare_cubic,
-        title="The four weights of a uniform cubic B-spline segment",
-    )
+define(
+    TOPIC,
+    "cubic_bspline_weights",
+    _cubic_cases,
+    numeric_compare(_explain_cubic),
+    title="The four weights of a uniform cubic B-spline segment",
 )

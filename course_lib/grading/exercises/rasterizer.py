@@ -19,27 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import reference_cases
+from course_lib.grading.check import compare_values, numeric_array
+from course_lib.grading.exercise import Case, define
 from course_lib.graphics.rendering import barycentric as reference
 
 TOPIC = "rasterizer"
 
 
-def _array(value: Any) -> np.ndarray | None:
-    """The learner's result as a NumPy array, None if it is not numeric or boolean."""
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything NumPy cannot hold is reported by compare_values
-        return None
-    return array if array.dtype.kind in "biuf" else None
-
-
 def _explain(got: Any, case: Case, mistakes: dict[str, Callable[..., np.ndarray]]) -> str | None:
-    """``compare_values``' message, plus the first known mistake that reproduces ``got``."""
-    have = _array(got)
+    """``compare_values``' message, plus the first known mistake that reproduces ``got``.
+
+    Unlike :func:`~course_lib.grading.cases.numeric_compare`, booleans stay booleans (the
+    inside test) and integers count as floats only where floats are expected.
+    """
+    have = numeric_array(got)
     if have is not None and have.dtype.kind in "iu" and case.expected.dtype.kind == "f":
         have = have.astype(np.float64)
     message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
@@ -127,17 +121,9 @@ def _barycentric_cases(rng: np.random.Generator) -> list[Case]:
             "float32 inputs, 4 points",
         )
     )
-    return [
-        Case(
-            description=description,
-            args=(point, a, b, c),
-            expected=reference.barycentric_2d(point, a, b, c).numpy(),
-            hint=_BARYCENTRIC_HINT,
-            rtol=1e-4,
-            atol=1e-4,
-        )
-        for point, a, b, c, description in settings
-    ]
+    return reference_cases(
+        settings, reference.barycentric_2d, hint=_BARYCENTRIC_HINT, rtol=1e-4, atol=1e-4
+    )
 
 
 _BARYCENTRIC_MISTAKES = {
@@ -169,14 +155,12 @@ def _compare_barycentric(got: Any, case: Case) -> str | None:
     return _explain(got, case, _BARYCENTRIC_MISTAKES)
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.barycentric",
-        target="barycentric",
-        make_cases=_barycentric_cases,
-        compare=_compare_barycentric,
-        title="Barycentric coordinates of a pixel in a triangle",
-    )
+define(
+    TOPIC,
+    "barycentric",
+    _barycentric_cases,
+    _compare_barycentric,
+    title="Barycentric coordinates of a pixel in a triangle",
 )
 
 
@@ -220,15 +204,7 @@ def _inside_cases(rng: np.random.Generator) -> list[Case]:
             "float32 inputs, 6 points",
         )
     )
-    return [
-        Case(
-            description=description,
-            args=(point, a, b, c),
-            expected=reference.inside(point, a, b, c).numpy(),
-            hint=_INSIDE_HINT,
-        )
-        for point, a, b, c, description in settings
-    ]
+    return reference_cases(settings, reference.inside, hint=_INSIDE_HINT)
 
 
 _INSIDE_MISTAKES = {
@@ -254,20 +230,18 @@ _INSIDE_MISTAKES = {
 
 
 def _compare_inside(got: Any, case: Case) -> str | None:
-    have = _array(got)
+    have = numeric_array(got)
     if have is not None and have.dtype.kind in "iu" and set(np.unique(have)) <= {0, 1}:
         got = have.astype(bool)  # 0/1 integers are fine
     return _explain(got, case, _INSIDE_MISTAKES)
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.edge_function_inside",
-        target="edge_function_inside",
-        make_cases=_inside_cases,
-        compare=_compare_inside,
-        title="The inside test with edge functions",
-    )
+define(
+    TOPIC,
+    "edge_function_inside",
+    _inside_cases,
+    _compare_inside,
+    title="The inside test with edge functions",
 )
 
 
@@ -302,17 +276,9 @@ def _perspective_cases(rng: np.random.Generator) -> list[Case]:
             "float32 inputs, 5 pixels",
         )
     )
-    return [
-        Case(
-            description=description,
-            args=(b, z),
-            expected=reference.perspective_correct(b, z).numpy(),
-            hint=_PERSPECTIVE_HINT,
-            rtol=1e-4,
-            atol=1e-5,
-        )
-        for b, z, description in settings
-    ]
+    return reference_cases(
+        settings, reference.perspective_correct, hint=_PERSPECTIVE_HINT, rtol=1e-4, atol=1e-5
+    )
 
 
 def _normalized(w: np.ndarray) -> np.ndarray:
@@ -342,12 +308,10 @@ def _compare_perspective(got: Any, case: Case) -> str | None:
     return _explain(got, case, _PERSPECTIVE_MISTAKES)
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.perspective_correct",
-        target="perspective_correct",
-        make_cases=_perspective_cases,
-        compare=_compare_perspective,
-        title="Perspective-correct interpolation",
-    )
+define(
+    TOPIC,
+    "perspective_correct",
+    _perspective_cases,
+    _compare_perspective,
+    title="Perspective-correct interpolation",
 )

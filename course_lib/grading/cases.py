@@ -1,0 +1,106 @@
+"""Pieces that exercise modules share: cases from a reference, feedback that names a mistake.
+
+An exercise module draws its settings, lets :func:`reference_cases` compute what each case
+expects, and explains a wrong answer by recognizing it::
+
+    compare = numeric_compare(mistake_explainer({"not divided by z": lambda p: p[..., :2]}))
+
+- :func:`reference_cases`: one :class:`Case` per setting, expecting the reference's value;
+- :func:`numeric_compare`: a ``compare`` that adds an exercise's guess at the mistake to
+  :func:`~course_lib.grading.check.compare_values`' message;
+- :func:`first_match`, :func:`mistake_explainer`: that guess, from known wrong answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from course_lib.grading.check import compare_values, float_array, matches
+from course_lib.grading.exercise import Case
+
+#: ``explain(have, case)``: the learner's result as float64 (numeric, and not what the case
+#: expects) -> what the mistake seems to be, or ``None``.
+Explain = Callable[[np.ndarray, Case], str | None]
+
+
+def reference_cases(
+    settings: Iterable[Sequence[Any]],
+    reference: Callable[..., Any],
+    *,
+    hint: str,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> list[Case]:
+    """One case per ``(*args, description)`` of ``settings``, expecting ``reference(*args)``.
+
+    A tensor that the reference returns is stored as its NumPy value.
+    """
+    cases = []
+    for *args, description in settings:
+        expected = reference(*args)
+        if hasattr(expected, "numpy") and callable(expected.numpy):
+            expected = expected.numpy()
+        cases.append(
+            Case(
+                description=description,
+                args=tuple(args),
+                expected=expected,
+                hint=hint,
+                rtol=rtol,
+                atol=atol,
+            )
+        )
+    return cases
+
+
+def numeric_compare(
+    explain: Explain, *, as_floats: bool = True
+) -> Callable[[Any, Case], str | None]:
+    """A ``compare`` for :class:`~course_lib.grading.exercise.Exercise`: ``compare_values``'
+    message, followed by ``explain``'s guess in parentheses when it has one.
+
+    Args:
+        explain: called only when the learner's result is numeric and differs.
+        as_floats: compare the learner's numbers as float64, so that an integer or float32
+            answer is judged by its values; ``False``: as returned, so that a dtype of another
+            kind is a difference too.
+    """
+
+    def compare(got: Any, case: Case) -> str | None:
+        have = float_array(got)
+        shown = have if as_floats and have is not None else got
+        message = compare_values(shown, case.expected, case.rtol, case.atol)
+        if message is None or have is None:
+            return message
+        explanation = explain(have, case)
+        return f"{message} ({explanation})" if explanation else message
+
+    return compare
+
+
+def first_match(
+    have: np.ndarray, candidates: Iterable[tuple[Any, str]], rtol: float, atol: float
+) -> str | None:
+    """The explanation of the first ``(wrong answer, explanation)`` whose answer ``have``
+    matches (:func:`~course_lib.grading.check.matches`); ``None`` if none does."""
+    with np.errstate(all="ignore"):  # wrong answers may divide by zero
+        for wrong, explanation in candidates:
+            if matches(have, wrong, rtol, atol):
+                return explanation
+    return None
+
+
+def mistake_explainer(mistakes: Mapping[str, Callable[..., Any]]) -> Explain:
+    """An ``explain`` for :func:`numeric_compare`: the first of ``mistakes`` (explanation ->
+    the wrong answer, a function of the case's arguments as float64 arrays) that reproduces the
+    learner's result, within the case's tolerances."""
+
+    def explain(have: np.ndarray, case: Case) -> str | None:
+        args = [np.asarray(a, dtype=np.float64) for a in case.args]
+        candidates = ((mistake(*args), text) for text, mistake in mistakes.items())
+        return first_match(have, candidates, case.rtol, case.atol)
+
+    return explain
