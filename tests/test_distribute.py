@@ -16,7 +16,7 @@ import psutil
 import pytest
 import tensorflow as tf
 
-from course_lib.perf import distribute
+from course_lib.perf import distribute, workers
 
 # Worker functions for the failure tests: a module the workers import by name (they inherit
 # this process's sys.path). None of them imports TensorFlow, so the workers start quickly.
@@ -40,6 +40,12 @@ def second_exits(code):
     if _index() == 1:
         os._exit(code)
     time.sleep(300)  # worker 0 would wait for its peer forever
+
+
+def second_killed():
+    if _index() == 1:
+        os.kill(os.getpid(), 9)
+    time.sleep(300)
 
 
 def second_raises():
@@ -104,6 +110,19 @@ def test_a_crashing_worker_is_named_and_the_others_are_stopped(helpers):
         distribute.run_workers(f"{helpers}:second_exits", 2, timeout_s=60, args=(3,))
     assert time.monotonic() - start < 30
     assert _children() <= before
+
+
+def test_a_worker_killed_by_a_signal_is_named_with_the_signal(helpers):
+    before = _children()
+    with pytest.raises(RuntimeError, match=r"worker 1 of 2 was killed by SIGKILL"):
+        distribute.run_workers(f"{helpers}:second_killed", 2, timeout_s=60)
+    assert _children() <= before
+
+
+def test_the_launcher_lives_in_workers_and_distribute_re_exports_it():
+    assert distribute.run_workers is workers.run_workers
+    assert distribute.tf_config is workers.tf_config
+    assert distribute.HOST == workers.HOST == "127.0.0.1"
 
 
 def test_a_raising_worker_reports_its_stderr(helpers):

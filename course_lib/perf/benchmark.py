@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from time import perf_counter
 from typing import Any
 
+from course_lib import checks
+
 __all__ = [
     "Comparison",
     "Timing",
@@ -133,14 +135,6 @@ def _safe_divide(numerator: float, denominator: float) -> float:
     return numerator / denominator
 
 
-def _check_counts(warmup: Any, repeats: Any) -> None:
-    for name, value, least in (("warmup", warmup, 0), ("repeats", repeats, 1)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < least:
-            raise ValueError(f"{name} must be at least {least}, got {value}")
-
-
 def time_alternately(
     callables: Mapping[str, Callable[[], object]], *, warmup: int = 2, repeats: int = 10
 ) -> dict[str, Timing]:
@@ -169,7 +163,8 @@ def time_alternately(
     for name, fn in callables.items():
         if not callable(fn):
             raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
-    _check_counts(warmup, repeats)
+    warmup = checks.non_negative_int("warmup", warmup)
+    repeats = checks.positive_int("repeats", repeats)
     for _ in range(warmup):
         for fn in callables.values():
             fn()

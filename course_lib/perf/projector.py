@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib import checks
+
 #: The variable's name in the checkpoint, and the tensor name the projector config points at.
 EMBEDDING_NAME = "embedding"
 TENSOR_NAME = f"{EMBEDDING_NAME}/.ATTRIBUTES/VARIABLE_VALUE"
@@ -219,10 +221,9 @@ def write_scalars(log_dir: str | os.PathLike, history: Any, *, first_step: int =
         raise ValueError(
             f"history must be a non-empty mapping of metric name to values, got {history!r:.80}"
         )
-    if isinstance(first_step, bool) or not isinstance(first_step, (int, np.integer)):
+    if not checks.is_int(first_step):  # a ValueError, as for every other bad argument here
         raise ValueError(f"first_step must be an int, got {first_step!r}")
-    if first_step < 0:
-        raise ValueError(f"first_step must be >= 0, got {first_step}")
+    first_step = checks.non_negative_int("first_step", first_step)
     series: dict[str, list[float]] = {}
     for name, values in history.items():
         if not isinstance(name, str) or not name:
@@ -247,7 +248,7 @@ def write_scalars(log_dir: str | os.PathLike, history: Any, *, first_step: int =
         with writer.as_default():
             for name, numbers in series.items():
                 for offset, value in enumerate(numbers):
-                    tf.summary.scalar(name, value, step=int(first_step) + offset)
+                    tf.summary.scalar(name, value, step=first_step + offset)
         writer.flush()
     finally:
         writer.close()
