@@ -90,7 +90,8 @@ def test_a_child_killed_by_a_signal_is_described_by_the_signal_name():
 
 @pytest.mark.usefixtures("no_children_left")
 def test_a_child_that_obeys_sigterm_is_not_kept_for_the_whole_grace_period():
-    child = python("import time; print('ready', flush=True); time.sleep(300)", stdout=subprocess.PIPE)
+    code = "import time; print('ready', flush=True); time.sleep(300)"
+    child = python(code, stdout=subprocess.PIPE)
     assert child.stdout.readline().strip() == b"ready"
     start = time.monotonic()
     assert _processes.stop([child], grace_s=20.0) == [-signal.SIGTERM]
