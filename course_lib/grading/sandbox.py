@@ -1,19 +1,19 @@
 """Runs one notebook in its own kernel process under a time and a memory limit, then grades it.
 
 The kernel is the ``python3`` ipykernel of this Python (``sys.executable``), started by nbclient
-in a fresh temporary working directory, in its own process group (session). A watchdog thread
-polls the resident memory (RSS) of the kernel and all its descendants every 50 ms:
+in a fresh temporary working directory, in its own process group (session). A
+:class:`~course_lib.grading.watchdog.Watchdog` thread enforces the limits on it and its
+descendants: over the memory limit (resident memory, RSS) the whole process group is killed at
+once; past the time limit the kernel is interrupted (``SIGINT``, as Jupyter's interrupt button)
+and, if it has not stopped ``interrupt_grace`` seconds later, killed. Afterwards every process
+that carries this run's marker in its environment is killed too
+(:func:`~course_lib.grading.watchdog.kill_marked`), so nothing is left behind, not even a daemon
+that left the process group.
 
-- over the memory limit, the whole process group (and every descendant seen) is killed at once;
-- past the time limit, the kernel is interrupted (``SIGINT``, as Jupyter's interrupt button) and,
-  if it has not stopped ``interrupt_grace`` seconds later, killed the same way.
-
-RSS rather than ``RLIMIT_AS``: TensorFlow reserves far more virtual memory than it uses (CUDA
-builds tens of GB), so an address-space limit breaks ``import tensorflow`` while an RSS limit
-measures what a notebook really takes from the machine (pages a forked child shares with its
-parent count for both, which errs on the safe side). Afterwards every process that carries
-this run's marker in its environment is killed too, so nothing is left behind, not even a
-daemon that left the process group.
+A run goes in steps (:class:`_Driver`): start the kernel, run the notebook's code cells in order
+(errors allowed) until one runs past the time limit, send one grading call per exercise
+(:mod:`course_lib.grading.inkernel`), and when the kernel dies on the way, say why (memory,
+timeout or crashed).
 """
 
 from __future__ import annotations
@@ -25,29 +25,41 @@ import functools
 import json
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
+from typing import IO
 
 import nbformat
-import psutil
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from course_lib import _processes
 from course_lib.grading.check import RESULTS_ENV, SEED_ENV
+from course_lib.grading.watchdog import (  # noqa: F401 - MARKER_ENV, POLL_S, SCAN_S re-exported
+    MARKER_ENV,
+    POLL_S,
+    SCAN_S,
+    Watchdog,
+    kill_marked,
+)
 
-#: Every process of a grading run carries this variable (the run's id) in its environment.
-MARKER_ENV = "COURSE_GRADING_RUN"
 KERNEL_NAME = "python3"
-POLL_S = 0.05
-SCAN_S = 0.25
+#: The call that grades one exercise in the kernel: exercise id, results file, seed.
+_GRADE_CALL = "__import__('course_lib.grading.inkernel', fromlist=['_']).grade_into({!r}, {!r}, {})"
+#: Lines of the kernel's output that never explain why it died.
+_KERNEL_NOISE = (
+    "[IPKernelApp]",
+    "Debugger warning",
+    "frozen modules",
+    "PYDEVD_",
+    "-Xfrozen_modules",
+)
 
 
 @dataclasses.dataclass
@@ -103,132 +115,6 @@ class _QuietClient(NotebookClient):
         return None
 
 
-class _Watchdog(threading.Thread):
-    """Enforces the memory limit and the current deadline on a kernel's process tree."""
-
-    def __init__(self, memory_bytes: float, grace: float) -> None:
-        super().__init__(name="course-grading-watchdog", daemon=True)
-        self._memory_bytes = memory_bytes
-        self._grace = grace
-        self._lock = threading.Lock()
-        self._stop_event = threading.Event()
-        self._root: psutil.Process | None = None
-        self._pgid: int | None = None
-        self._procs: dict[int, psutil.Process] = {}
-        self._deadline: float | None = None
-        self._interrupted_at: float | None = None
-        self.fired = False
-        self.timeout_killed = False
-        self.memory_killed = False
-        self.peak_rss = 0
-
-    def attach(self, pid: int) -> None:
-        with self._lock:
-            self._root = psutil.Process(pid)
-            self._procs = {pid: self._root}
-            try:
-                self._pgid = os.getpgid(pid)
-            except OSError:
-                self._pgid = None
-
-    def arm(self, deadline: float) -> None:
-        with self._lock:
-            self._deadline, self._interrupted_at, self.fired = deadline, None, False
-
-    def disarm(self) -> None:
-        with self._lock:
-            self._deadline, self._interrupted_at = None, None
-
-    def stop(self) -> None:
-        self._stop_event.set()
-
-    def run(self) -> None:
-        last_scan = 0.0
-        while not self._stop_event.wait(POLL_S):
-            with self._lock:
-                if self._root is None:
-                    continue
-                now = time.monotonic()
-                if now - last_scan >= SCAN_S:
-                    self._scan()
-                    last_scan = now
-                rss = self._rss()
-                self.peak_rss = max(self.peak_rss, rss)
-                if rss > self._memory_bytes:
-                    self.memory_killed = True
-                    self._kill()
-                elif self._deadline is not None and now > self._deadline and not self.fired:
-                    self.fired, self._interrupted_at = True, now
-                    self._signal_group(signal.SIGINT)
-                elif (
-                    self._deadline is not None
-                    and self._interrupted_at is not None
-                    and now > self._interrupted_at + self._grace
-                ):
-                    self.timeout_killed = True
-                    self._kill()
-
-    def _scan(self) -> None:
-        try:
-            for child in self._root.children(recursive=True):
-                self._procs.setdefault(child.pid, child)
-        except psutil.Error:
-            pass
-
-    def _rss(self) -> int:
-        total = 0
-        for pid, proc in list(self._procs.items()):
-            try:
-                total += proc.memory_info().rss
-            except psutil.Error:
-                del self._procs[pid]
-        return total
-
-    def _signal_group(self, signum: int) -> None:
-        if self._pgid is not None and self._pgid != os.getpgid(0):
-            try:
-                os.killpg(self._pgid, signum)
-            except OSError:
-                pass
-
-    def _kill(self) -> None:
-        self._scan()
-        self._signal_group(signal.SIGKILL)
-        for proc in self._procs.values():
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        self._root = None
-
-    def kill_all(self) -> None:
-        with self._lock:
-            if self._root is not None:
-                self._kill()
-
-
-def kill_marked(marker: str, timeout: float = 5.0, rounds: int = 5) -> list[int]:
-    """Kills every process whose environment has ``MARKER_ENV=marker``; returns their pids.
-
-    Repeats (up to ``rounds`` times) while it finds some, for processes forked meanwhile.
-    """
-    killed: list[int] = []
-    for _ in range(rounds):
-        found = []
-        for proc in psutil.process_iter():
-            try:
-                if proc.pid != os.getpid() and proc.environ().get(MARKER_ENV) == marker:
-                    proc.kill()
-                    found.append(proc)
-            except psutil.Error:
-                continue
-        if not found:
-            break
-        psutil.wait_procs(found, timeout=timeout)
-        killed.extend(proc.pid for proc in found)
-    return killed
-
-
 @functools.lru_cache(maxsize=1)
 def kernel_spec_dir() -> str:
     """A kernel spec folder whose ``python3`` is this interpreter's ipykernel (made once)."""
@@ -265,15 +151,90 @@ def _cell_label(cell: nbformat.NotebookNode, index: int) -> str:
     return f'cell {index + 1} ("{text}")'
 
 
+def _cells_to_run(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
+    """The notebook's code cells that hold code, with their indices, in order."""
+    return [
+        (index, cell)
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and cell.source.strip()
+    ]
+
+
 def _exit_description(code: int | None) -> str:
     if code is None:
         return "the kernel stopped answering"
-    if code < 0:
-        try:
-            return f"the kernel was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"the kernel was killed by signal {-code}"
-    return f"the kernel exited with code {code}"
+    return f"the kernel {_processes.describe_exit(code)}"
+
+
+def _last_words(log_path: Path) -> str:
+    """The last meaningful line the kernel process wrote to its stdout/stderr."""
+    lines = _processes.last_lines(log_path, 1, max_bytes=4096, skip=_KERNEL_NOISE)
+    return lines[-1][:200] if lines else ""
+
+
+def _kernel_environment(marker: str, seed: int, recorded_path: Path, ipython_dir: Path) -> dict:
+    """This process's environment for the kernel, with the run's marker, seed and files."""
+    env = dict(os.environ)
+    env.update(
+        {
+            MARKER_ENV: marker,
+            SEED_ENV: str(seed),
+            RESULTS_ENV: str(recorded_path),
+            "IPYTHONDIR": str(ipython_dir),
+            "MPLBACKEND": "Agg",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        }
+    )
+    if env.get("PYTHONPATH"):  # the kernel runs elsewhere: keep relative entries working
+        entries = env["PYTHONPATH"].split(os.pathsep)
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(e) for e in entries if e)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    return env
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    """One run's settings: what to grade, its limits, the kernel's environment and the files.
+
+    Attributes:
+        exercise_ids: the exercises graded after the notebook's cells.
+        limits: time and memory limits.
+        seed: seed of the hidden cases.
+        env: the kernel's environment (with the run's marker).
+        workdir: the kernel's working directory (empty at the start).
+        graded_path: where the grading calls append their results (JSON lines).
+        recorded_path: where the notebook's own ``check()`` calls record theirs.
+        log_path: the kernel's stdout and stderr.
+    """
+
+    exercise_ids: list[str]
+    limits: Limits
+    seed: int
+    env: dict[str, str]
+    workdir: Path
+    graded_path: Path
+    recorded_path: Path
+    log_path: Path
+
+    @classmethod
+    def in_folder(
+        cls, folder: Path, exercise_ids: list[str], limits: Limits, seed: int, marker: str
+    ) -> _Settings:
+        """The settings of a run whose files all live in ``folder`` (private to the run)."""
+        recorded_path = folder / "checks.jsonl"
+        workdir = folder / "work"
+        workdir.mkdir()
+        return cls(
+            exercise_ids=list(exercise_ids),
+            limits=limits,
+            seed=seed,
+            env=_kernel_environment(marker, seed, recorded_path, folder / "ipython"),
+            workdir=workdir,
+            graded_path=folder / "graded.jsonl",
+            recorded_path=recorded_path,
+            log_path=folder / "kernel.log",
+        )
 
 
 def run_notebook(
@@ -292,48 +253,17 @@ def run_notebook(
     started = time.monotonic()
     marker = uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="course-grade-") as private:
-        workdir = Path(private, "work")
-        workdir.mkdir()
-        graded_path, recorded_path = Path(private, "graded.jsonl"), Path(private, "checks.jsonl")
-        env = dict(os.environ)
-        env.update(
-            {
-                MARKER_ENV: marker,
-                SEED_ENV: str(seed),
-                RESULTS_ENV: str(recorded_path),
-                "IPYTHONDIR": str(Path(private, "ipython")),
-                "MPLBACKEND": "Agg",
-                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            }
-        )
-        if env.get("PYTHONPATH"):  # the kernel runs elsewhere: keep relative entries working
-            entries = env["PYTHONPATH"].split(os.pathsep)
-            env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(e) for e in entries if e)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-        watchdog = _Watchdog(limits.memory_mb * 2**20, limits.interrupt_grace)
+        settings = _Settings.in_folder(Path(private), exercise_ids, limits, seed, marker)
+        watchdog = Watchdog(limits.memory_mb * 2**20, limits.interrupt_grace)
         watchdog.start()
         try:
-            _run_sync(
-                _drive(
-                    nb,
-                    exercise_ids,
-                    limits,
-                    seed,
-                    workdir,
-                    env,
-                    graded_path,
-                    Path(private, "kernel.log"),
-                    watchdog,
-                    run,
-                )
-            )
+            _run_sync(_Driver(nb, settings, watchdog, run).drive())
         finally:
             watchdog.kill_all()
             watchdog.stop()
             kill_marked(marker)
-        run.graded = _read_jsonl(graded_path)
-        run.recorded = _read_jsonl(recorded_path)
+        run.graded = _read_jsonl(settings.graded_path)
+        run.recorded = _read_jsonl(settings.recorded_path)
     run.peak_rss_mb = watchdog.peak_rss / 2**20
     run.seconds = time.monotonic() - started
     return run
@@ -361,124 +291,125 @@ def _run_sync(coroutine) -> None:
         raise errors[0]
 
 
-async def _drive(
-    nb: nbformat.NotebookNode,
-    exercise_ids: list[str],
-    limits: Limits,
-    seed: int,
-    workdir: Path,
-    env: dict[str, str],
-    graded_path: Path,
-    log_path: Path,
-    watchdog: _Watchdog,
-    run: KernelRun,
-) -> None:
-    nb = nbformat.from_dict(nb)  # a copy: grading cells are appended to it
-    specs = KernelSpecManager(kernel_dirs=[kernel_spec_dir()])
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
-    client = _QuietClient(
-        nb,
-        km=km,
-        kernel_name=KERNEL_NAME,
-        allow_errors=True,
-        timeout=None,
-        record_timing=False,
-        startup_timeout=120,
-        iopub_timeout=2,
-    )
-    client.on_cell_error = lambda cell, cell_index, execute_reply: run.error_names.append(
-        str(execute_reply["content"].get("ename", ""))
-    )
-    where = "while starting"
-    # A file, not a pipe: no reader thread that a leftover child could keep blocked.
-    log = open(log_path, "wb")
-    try:
-        await client.async_start_new_kernel(cwd=str(workdir), env=env, stdout=log, stderr=log)
-        watchdog.attach(km.provisioner.process.pid)
-        await client.async_start_new_kernel_client()
+class _Driver:
+    """One kernel run in steps: start, run the cells, grade, and say why the kernel died.
 
-        deadline = time.monotonic() + limits.timeout
-        for index, cell in enumerate(list(nb.cells)):
-            if cell.cell_type != "code" or not cell.source.strip():
-                continue
-            label = _cell_label(cell, index)
-            where = f"in {label}"
-            watchdog.arm(deadline)
+    ``where`` names the step under way ("in cell 3 (...)", "while grading demo.add"), for the
+    messages; what happened goes into ``run``.
+    """
+
+    def __init__(
+        self, nb: nbformat.NotebookNode, settings: _Settings, watchdog: Watchdog, run: KernelRun
+    ) -> None:
+        self.nb = nbformat.from_dict(nb)  # a copy: grading cells are appended to it
+        self.settings, self.watchdog, self.run = settings, watchdog, run
+        specs = KernelSpecManager(kernel_dirs=[kernel_spec_dir()])
+        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+        self.client = _QuietClient(
+            self.nb,
+            km=self.km,
+            kernel_name=KERNEL_NAME,
+            allow_errors=True,
+            timeout=None,
+            record_timing=False,
+            startup_timeout=120,
+            iopub_timeout=2,
+        )
+        self.client.on_cell_error = lambda cell, cell_index, execute_reply: run.error_names.append(
+            str(execute_reply["content"].get("ename", ""))
+        )
+        self.where = "while starting"
+
+    async def drive(self) -> None:
+        """Runs every step; a kernel that dies on the way is recorded, never raised."""
+        # A file, not a pipe: no reader thread that a leftover child could keep blocked.
+        with open(self.settings.log_path, "wb") as log:
             try:
-                await client.async_execute_cell(cell, index)
+                await self._start(log)
+                await self._run_cells()
+                await self._grade()
+            except Exception as error:  # noqa: BLE001 - whatever stopped the kernel is reported
+                task = asyncio.current_task()
+                if task is not None and getattr(task, "cancelling", lambda: 0)():
+                    # Ctrl-C in the grader (nbclient reports the cancellation as a dead kernel).
+                    raise asyncio.CancelledError() from error
+                self.run.kernel_died = True
+                self.run.problem, self.run.detail = self._failure(error)
             finally:
-                watchdog.disarm()
+                self.watchdog.kill_all()
+                await _shutdown(self.client, self.km)
+
+    async def _start(self, log: IO[bytes]) -> None:
+        settings = self.settings
+        await self.client.async_start_new_kernel(
+            cwd=str(settings.workdir), env=settings.env, stdout=log, stderr=log
+        )
+        self.watchdog.attach(self.km.provisioner.process.pid)
+        await self.client.async_start_new_kernel_client()
+
+    async def _execute(self, cell: nbformat.NotebookNode, index: int, deadline: float, **kw):
+        """Executes one cell, interrupted (then killed) by the watchdog past ``deadline``."""
+        self.watchdog.arm(deadline)
+        try:
+            await self.client.async_execute_cell(cell, index, **kw)
+        finally:
+            self.watchdog.disarm()
+
+    async def _run_cells(self) -> None:
+        """The notebook's code cells in order, until one runs past the notebook's time limit."""
+        limits, run = self.settings.limits, self.run
+        deadline = time.monotonic() + limits.timeout
+        for index, cell in _cells_to_run(self.nb):
+            label = _cell_label(cell, index)
+            self.where = f"in {label}"
+            await self._execute(cell, index, deadline)
             run.cells_run += 1
-            if watchdog.fired:
+            if self.watchdog.fired:
                 run.problem = "timeout"
                 run.detail = (
-                    f"the notebook ran past its {limits.timeout:g} s time limit {where} and was "
-                    "interrupted; the cells after it did not run"
+                    f"the notebook ran past its {limits.timeout:g} s time limit {self.where} and "
+                    "was interrupted; the cells after it did not run"
                 )
-                break
+                return
             if run.error_names and run.error_names[-1] == "MemoryError" and not run.problem:
                 run.problem = "memory"
                 run.detail = f"{label} raised MemoryError"
 
-        code = (
-            "__import__('course_lib.grading.inkernel', fromlist=['_']).grade_into({!r}, {!r}, {})"
-        )
-        for exercise_id in exercise_ids:
-            where = f"while grading {exercise_id}"
-            cell = nbformat.v4.new_code_cell(code.format(exercise_id, str(graded_path), seed))
-            nb.cells.append(cell)
-            watchdog.arm(time.monotonic() + limits.grade_timeout)
-            try:
-                await client.async_execute_cell(cell, len(nb.cells) - 1, store_history=False)
-            finally:
-                watchdog.disarm()
-            if watchdog.fired and exercise_id not in _read_jsonl(graded_path):
-                run.grading_timeouts.append(exercise_id)
-    except Exception as error:  # noqa: BLE001 - whatever stopped the kernel is reported
-        task = asyncio.current_task()
-        if task is not None and getattr(task, "cancelling", lambda: 0)():
-            # Ctrl-C in the grader (nbclient reports the cancellation as a dead kernel).
-            raise asyncio.CancelledError() from error
-        run.kernel_died = True
-        if watchdog.memory_killed:
-            run.problem = "memory"
-            run.detail = (
-                f"the kernel went over the {limits.memory_mb:g} MB memory limit {where} and "
-                "was stopped"
+    async def _grade(self) -> None:
+        """One grading call per exercise, each under the grading time limit."""
+        settings = self.settings
+        for exercise_id in settings.exercise_ids:
+            self.where = f"while grading {exercise_id}"
+            code = _GRADE_CALL.format(exercise_id, str(settings.graded_path), settings.seed)
+            cell = nbformat.v4.new_code_cell(code)
+            self.nb.cells.append(cell)
+            deadline = time.monotonic() + settings.limits.grade_timeout
+            await self._execute(cell, len(self.nb.cells) - 1, deadline, store_history=False)
+            if self.watchdog.fired and exercise_id not in _read_jsonl(settings.graded_path):
+                self.run.grading_timeouts.append(exercise_id)
+
+    def _failure(self, error: Exception) -> tuple[str, str]:
+        """``(problem, detail)`` for a kernel that died: over memory, past time, or crashed."""
+        limits, where = self.settings.limits, self.where
+        if self.watchdog.memory_killed:
+            return "memory", (
+                f"the kernel went over the {limits.memory_mb:g} MB memory limit {where} and was "
+                "stopped"
             )
-        elif watchdog.timeout_killed:
-            run.problem = "timeout"
+        if self.watchdog.timeout_killed:
             limit = limits.timeout if where.startswith("in ") else limits.grade_timeout
-            run.detail = (
+            return "timeout", (
                 f"the notebook ran past its {limit:g} s time limit {where} and was killed "
                 "(it did not stop when interrupted)"
             )
-        else:
-            run.problem = "crashed"
-            process = getattr(km.provisioner, "process", None)
-            code = process.poll() if process is not None else None
-            said = _last_words(log_path)
-            run.detail = (
-                f"{_exit_description(code)} {where}"
-                + (f": {said}" if said else "")
-                + ("" if isinstance(error, DeadKernelError) else f" ({error})")
-            )
-    finally:
-        watchdog.kill_all()
-        await _shutdown(client, km)
-        log.close()
-
-
-def _last_words(log_path: Path) -> str:
-    """The last meaningful line the kernel process wrote to its stdout/stderr."""
-    with open(log_path, "rb") as handle:
-        handle.seek(max(0, handle.seek(0, os.SEEK_END) - 4096))
-        text = handle.read().decode("utf-8", errors="replace")
-    noise = ("[IPKernelApp]", "Debugger warning", "frozen modules", "PYDEVD_", "-Xfrozen_modules")
-    lines = [
-        line for line in text.splitlines() if line.strip() and not any(n in line for n in noise)
-    ]
-    return lines[-1][:200] if lines else ""
+        process = getattr(self.km.provisioner, "process", None)
+        code = process.poll() if process is not None else None
+        said = _last_words(self.settings.log_path)
+        return "crashed", (
+            f"{_exit_description(code)} {where}"
+            + (f": {said}" if said else "")
+            + ("" if isinstance(error, DeadKernelError) else f" ({error})")
+        )
 
 
 async def _shutdown(client: NotebookClient, km: AsyncKernelManager) -> None:
@@ -493,9 +424,5 @@ async def _shutdown(client: NotebookClient, km: AsyncKernelManager) -> None:
         await ensure_async(client.kc.stop_channels())
         client.kc = None
     process = getattr(km.provisioner, "process", None) if km.provisioner else None
-    if process is not None:
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    if process is not None:  # given 5 s to exit, then killed with its group; always reaped
+        _processes.stop([process], grace_s=5.0, ask=None)
