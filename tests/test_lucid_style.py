@@ -40,6 +40,16 @@ def test_gram_matrix_jacobian(rng):
     assert_jacobian_matches(style.gram_matrix, [rng.normal(size=(2, 3, 2))])
 
 
+def _assert_mappings_pair_layers_by_name(loss, targets, activations, want, rtol):
+    """Mappings in another key order, with weights 0.5 and 2.0, give the weighted ``want``."""
+    by_name = loss(
+        {"conv1": targets[0], "conv2": targets[1]},
+        {"conv2": activations[1], "conv1": activations[0]},
+        {"conv1": 0.5, "conv2": 2.0},
+    )
+    np.testing.assert_allclose(by_name, want, rtol=rtol)
+
+
 def test_style_loss_matches_numpy_with_weights_and_mappings(rng):
     first = rng.normal(size=(3, 6, 6, 4))
     second = rng.normal(size=(3, 3, 3, 5))
@@ -52,12 +62,7 @@ def test_style_loss_matches_numpy_with_weights_and_mappings(rng):
     got = style.style_loss(targets, [first, second], weights)
     assert got.shape == ()
     np.testing.assert_allclose(got, want, rtol=1e-5)
-    by_name = style.style_loss(
-        {"conv1": targets[0], "conv2": targets[1]},
-        {"conv2": second, "conv1": first},
-        {"conv1": 0.5, "conv2": 2.0},
-    )
-    np.testing.assert_allclose(by_name, want, rtol=1e-5)
+    _assert_mappings_pair_layers_by_name(style.style_loss, targets, [first, second], want, 1e-5)
     single = style.style_loss(targets[0], first)
     np.testing.assert_allclose(single, np.mean((_numpy_gram(first) - targets[0]) ** 2), rtol=1e-5)
 
@@ -80,12 +85,7 @@ def test_content_loss_matches_numpy_with_weights_mappings_and_broadcasting(rng):
     got = style.content_loss(targets, [first, second], [0.5, 2.0])
     assert got.shape == ()
     np.testing.assert_allclose(got, want, rtol=1e-6)
-    by_name = style.content_loss(
-        {"mixed1": targets[0], "mixed2": targets[1]},
-        {"mixed2": second, "mixed1": first},
-        {"mixed1": 0.5, "mixed2": 2.0},
-    )
-    np.testing.assert_allclose(by_name, want, rtol=1e-6)
+    _assert_mappings_pair_layers_by_name(style.content_loss, targets, [first, second], want, 1e-6)
     one_target = targets[0][:1]  # one content image for a batch of three
     np.testing.assert_allclose(
         style.content_loss(one_target, first), np.mean((first - one_target) ** 2), rtol=1e-6

@@ -1,4 +1,4 @@
-"""DeepDream (walkthrough 5): gradient ascent on an image, tiled gradients and octaves.
+"""DeepDream (book/part1/05_deepdream): gradient ascent on an image, tiled gradients and octaves.
 
 See :mod:`~course_lib.dream.deepdream`. A typical run on InceptionV3 (inputs in [-1, 1])::
 

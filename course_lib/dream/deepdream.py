@@ -1,6 +1,7 @@
-"""Walkthrough 5: DeepDream, gradient ascent on an image to excite chosen layers of a network.
+"""DeepDream (book/part1/05_deepdream): gradient ascent on an image to excite chosen layers.
 
-The recipe, on any Keras functional (or Sequential) model with named layers:
+The recipe, on any Keras functional (or Sequential) model with named layers (steps 1, 2 and 4
+live in :mod:`course_lib.dream.gradients` and are importable from here too):
 
 1. :func:`dream_model` cuts the network at the chosen layers: a model returning their
    activations.
@@ -26,19 +27,27 @@ their own conversion before and after.
 from __future__ import annotations
 
 import collections
-import numbers
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from course_lib.checks import positive_float, positive_int
+from course_lib import checks
+from course_lib.dream.gradients import (
+    EPSILON,
+    dream_gradients,
+    dream_loss,
+    dream_model,
+    normalize_gradients,
+    random_shift,
+    tile_bounds,
+    tiled_gradients,
+)
+from course_lib.zoo import features
 
 #: InceptionV3's input range, the model of the course's DeepDream walkthrough.
 DEFAULT_VALUE_RANGE = (-1.0, 1.0)
-#: Added to the gradient's standard deviation before dividing by it.
-EPSILON = 1e-8
 #: How many compiled :class:`DeepDream` objects (model, value range) are kept for reuse.
 CACHE_SIZE = 8
 
@@ -51,9 +60,7 @@ ValueRange = tuple[float, float]
 def _value_range(value_range: object) -> ValueRange:
     if isinstance(value_range, (str, bytes)) or not isinstance(value_range, Sequence):
         raise ValueError(f"value_range must be a pair (low, high), got {value_range!r}")
-    if len(value_range) != 2 or not all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range
-    ):
+    if len(value_range) != 2 or not all(checks.is_real(v) for v in value_range):
         raise ValueError(f"value_range must be a pair of numbers (low, high), got {value_range!r}")
     low, high = float(value_range[0]), float(value_range[1])
     if not low < high:
@@ -87,34 +94,14 @@ def _unit_image(image: object, model: keras.Model) -> tf.Tensor:
     if channels is not None and image.shape[-1] != channels:
         raise ValueError(
             f"image has {image.shape[-1]} channels but the model expects {channels} "
-            f"(its input shape is {tuple(model.inputs[0].shape)})"
+            f"(its input shape is {tuple(features.image_input(model).shape)})"
         )
     return image
 
 
 def _input_channels(model: keras.Model) -> int | None:
-    inputs = _symbolic_inputs(model)
-    return inputs[0].shape[-1]
-
-
-def _symbolic_inputs(model: object) -> list:
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if not inputs:
-        raise ValueError(
-            "model must be a functional or Sequential model built on keras.Input (a subclassed "
-            "model has no symbolic inputs to cut at its layers)"
-        )
-    if len(inputs) != 1 or len(inputs[0].shape) != 4:
-        raise ValueError(
-            "model must take a single batch of images [N, H, W, C], got inputs "
-            f"{[tuple(i.shape) for i in inputs]}"
-        )
-    return inputs
+    """The channel count ``C`` of the model's ``[N, H, W, C]`` input (None when free)."""
+    return features.image_input(model).shape[-1]
 
 
 # --- pre- and post-processing -----------------------------------------------------------------
@@ -141,176 +128,6 @@ def deprocess(image: object, value_range: Sequence[float] = DEFAULT_VALUE_RANGE)
     low, high = _value_range(value_range)
     unit = (tf.convert_to_tensor(image, tf.float32) - low) / (high - low)
     return tf.clip_by_value(unit, 0.0, 1.0)
-
-
-# --- the objective ----------------------------------------------------------------------------
-
-
-def dream_model(model: keras.Model, layer_names: str | Sequence[str]) -> keras.Model:
-    """A model returning the activations of the named layers of ``model`` (sharing its weights).
-
-    Args:
-        model: a functional or Sequential Keras model built on ``keras.Input``, with one image
-            input ``[N, H, W, C]``. To dream at any image size, its input should be
-            ``keras.Input(shape=(None, None, C))`` (as ``keras.applications`` models without
-            their top are).
-        layer_names: one layer name or several, e.g. ``["mixed3", "mixed5"]`` for InceptionV3.
-
-    Returns:
-        A ``keras.Model`` with the same input, returning the ``[N, h, w, channels]`` activations
-        of the named layers: a list in the order given, or one tensor for a single name.
-
-    Raises:
-        TypeError: if ``model`` is not a ``keras.Model`` or a name is not a string.
-        ValueError: if ``model`` has no symbolic input (subclassed), ``layer_names`` is empty, or
-            a name is not one of the model's layers (the message lists them).
-    """
-    inputs = _symbolic_inputs(model)
-    names = [layer_names] if isinstance(layer_names, str) else layer_names
-    if not isinstance(names, Sequence) or not names:
-        raise ValueError(f"layer_names must be a name or a non-empty list of names, got {names!r}")
-    known = [layer.name for layer in model.layers]
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(f"layer_names must hold strings, got {type(name).__name__}")
-        if name not in known:
-            raise ValueError(
-                f"layer_names: {name!r} is not a layer of model {model.name!r}; "
-                f"its layers are: {', '.join(known)}"
-            )
-    outputs = [model.get_layer(name).output for name in names]
-    return keras.Model(inputs=inputs[0], outputs=outputs, name=f"{model.name}_dream")
-
-
-def dream_loss(activations: tf.Tensor | Sequence[tf.Tensor]) -> tf.Tensor:
-    """The DeepDream objective: the mean of each layer's activations, summed over the layers.
-
-    Args:
-        activations: one ``[N, h, w, channels]`` tensor or a list of them (any shapes).
-
-    Returns:
-        A float32 scalar.
-
-    Raises:
-        ValueError: if ``activations`` is an empty list.
-    """
-    if isinstance(activations, (list, tuple)):
-        if not activations:
-            raise ValueError("activations must hold at least one tensor, got an empty list")
-        return tf.add_n([tf.reduce_mean(tf.cast(a, tf.float32)) for a in activations])
-    return tf.reduce_mean(tf.cast(activations, tf.float32))
-
-
-# --- gradients --------------------------------------------------------------------------------
-
-
-def dream_gradients(image: tf.Tensor, model: keras.Model) -> tuple[tf.Tensor, tf.Tensor]:
-    """The objective of a whole image and its gradient with respect to the image.
-
-    Args:
-        image: ``[H, W, C]`` in the model's input range.
-        model: a model returning the activations to maximize (see :func:`dream_model`).
-
-    Returns:
-        ``(loss, gradients)``: a float32 scalar and ``[H, W, C]`` float32.
-    """
-    image = tf.convert_to_tensor(image, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(image)
-        loss = dream_loss(model(image[tf.newaxis], training=False))
-    return loss, tape.gradient(loss, image)
-
-
-def tile_bounds(size: tf.Tensor | int, tile_size: tf.Tensor | int) -> tf.Tensor:
-    """Edges of ``ceil(size / tile_size)`` nearly equal tiles covering ``0..size``.
-
-    Equal tiles (rather than full tiles and a sliver at the end) keep every tile at least half a
-    tile wide, large enough for the model's receptive field.
-
-    Returns:
-        ``[n + 1]`` int32 edges from 0 to ``size``; tile ``i`` is ``edges[i]:edges[i + 1]``.
-    """
-    size = tf.cast(size, tf.int32)
-    tile_size = tf.cast(tile_size, tf.int32)
-    count = tf.maximum((size + tile_size - 1) // tile_size, 1)
-    edges = tf.linspace(0.0, tf.cast(size, tf.float32), count + 1)
-    return tf.cast(tf.round(edges), tf.int32)
-
-
-def tiled_gradients(
-    image: tf.Tensor,
-    model: keras.Model,
-    tile_size: tf.Tensor | int,
-    shift: tf.Tensor | Sequence[int] = (0, 0),
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """The objective and its gradient computed tile by tile on the image rolled by ``shift``.
-
-    The image is rolled (``tf.roll``, wrapping around) by ``shift`` pixels, cut into tiles of at
-    most ``tile_size`` x ``tile_size``, and each tile's objective is weighted by its share of the
-    image's pixels; the tiles' gradients are pasted together and rolled back. Only one tile's
-    activations are held in memory at a time. For a model whose outputs depend on single pixels
-    (1x1 receptive field) this equals :func:`dream_gradients` exactly; for others it differs near
-    the tile seams, which a fresh random ``shift`` every step moves around.
-
-    Works eagerly and inside ``tf.function`` (the tiles are visited by a ``tf.while_loop``).
-
-    Args:
-        image: ``[H, W, C]`` in the model's input range.
-        model: a model returning the activations to maximize (see :func:`dream_model`).
-        tile_size: largest tile side in pixels (an int32 scalar), >= 1.
-        shift: ``[2]`` int32 roll along height and width.
-
-    Returns:
-        ``(loss, gradients)``: a float32 scalar (the area-weighted sum of the tiles' objectives)
-        and ``[H, W, C]`` float32.
-
-    Raises:
-        TypeError, ValueError: if ``tile_size`` is a Python number that is not a positive int, or
-            ``shift`` is not ``[2]``.
-    """
-    if isinstance(tile_size, (numbers.Integral, float)):
-        tile_size = positive_int("tile_size", tile_size)
-    image = tf.convert_to_tensor(image, tf.float32)
-    tile_size = tf.convert_to_tensor(tile_size, tf.int32)
-    shift = tf.convert_to_tensor(shift, tf.int32)
-    if shift.shape.rank is not None and shift.shape.as_list() != [2]:
-        raise ValueError(f"shift must have shape [2], got {shift.shape.as_list()}")
-    height, width = tf.shape(image)[0], tf.shape(image)[1]
-    rolled = tf.roll(image, shift=shift, axis=[0, 1])
-    rows, columns = tile_bounds(height, tile_size), tile_bounds(width, tile_size)
-    across = tf.size(columns) - 1
-    count = (tf.size(rows) - 1) * across
-    pixels = tf.cast(height * width, tf.float32)
-
-    def tile_step(index, loss, gradients):
-        row, column = index // across, index % across
-        top, bottom = rows[row], rows[row + 1]
-        left, right = columns[column], columns[column + 1]
-        tile = rolled[top:bottom, left:right]
-        with tf.GradientTape() as tape:
-            tape.watch(tile)
-            share = tf.cast((bottom - top) * (right - left), tf.float32) / pixels
-            tile_loss = share * dream_loss(model(tile[tf.newaxis], training=False))
-        tile_gradients = tape.gradient(tile_loss, tile)
-        padding = [[top, height - bottom], [left, width - right], [0, 0]]
-        return index + 1, loss + tile_loss, gradients + tf.pad(tile_gradients, padding)
-
-    _, loss, gradients = tf.while_loop(
-        lambda index, loss, gradients: index < count,
-        tile_step,
-        (tf.constant(0), tf.constant(0.0), tf.zeros_like(rolled)),
-    )
-    return loss, tf.roll(gradients, shift=-shift, axis=[0, 1])
-
-
-def normalize_gradients(gradients: tf.Tensor) -> tf.Tensor:
-    """``gradients`` divided by their standard deviation (plus a small epsilon)."""
-    return gradients / (tf.math.reduce_std(gradients) + EPSILON)
-
-
-def random_shift(rng: np.random.Generator, tile_size: int) -> np.ndarray:
-    """A roll for :func:`tiled_gradients`: ``[2]`` int32 drawn uniformly in ``0..tile_size-1``."""
-    return rng.integers(0, tile_size, size=2).astype(np.int32)
 
 
 # --- the compiled steps -----------------------------------------------------------------------
@@ -417,7 +234,7 @@ def gradient_ascent_step(
             ``step_size`` is not positive, or ``model``/``value_range`` are unusable.
     """
     image = _image(image)
-    step_size = positive_float("step_size", step_size)
+    step_size = checks.positive_float("step_size", step_size)
     dream = get_deep_dream(model, value_range)
     step = dream.step if compiled else dream.eager_step
     return step(image, tf.constant(step_size, tf.float32))
@@ -449,13 +266,7 @@ def _ascend_steps(
 
 
 def _optional_tile_size(tile_size: object) -> int | None:
-    return None if tile_size is None else positive_int("tile_size", tile_size)
-
-
-def _seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
+    return None if tile_size is None else checks.positive_int("tile_size", tile_size)
 
 
 def run_deep_dream(
@@ -488,11 +299,11 @@ def run_deep_dream(
             with the model's channels, or a count or size is not positive.
     """
     image = _unit_image(image, model)
-    steps = positive_int("steps", steps)
-    step_size = positive_float("step_size", step_size)
+    steps = checks.positive_int("steps", steps)
+    step_size = checks.positive_float("step_size", step_size)
     tile_size = _optional_tile_size(tile_size)
     dream = get_deep_dream(model, value_range)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(checks.non_negative_int("seed", seed))
     dreamed, trace = _ascend_steps(
         preprocess(image, dream.value_range), dream, steps, step_size, tile_size, rng
     )
@@ -556,18 +367,18 @@ def run_deep_dream_with_octaves(
             ``octave_scale`` <= 1 or ``octaves`` is not a non-empty sequence of ints.
     """
     image = _unit_image(image, model)
-    octave_scale = positive_float("octave_scale", octave_scale)
+    octave_scale = checks.positive_float("octave_scale", octave_scale)
     if octave_scale <= 1.0:
         raise ValueError(f"octave_scale must be > 1, got {octave_scale}")
     if isinstance(octaves, (str, bytes)) or not isinstance(octaves, Sequence) or not octaves:
         raise ValueError(f"octaves must be a non-empty sequence of ints, got {octaves!r}")
-    if not all(isinstance(o, numbers.Integral) and not isinstance(o, bool) for o in octaves):
+    if not all(checks.is_int(o) for o in octaves):
         raise ValueError(f"octaves must hold ints, got {list(octaves)!r}")
-    steps_per_octave = positive_int("steps_per_octave", steps_per_octave)
-    step_size = positive_float("step_size", step_size)
+    steps_per_octave = checks.positive_int("steps_per_octave", steps_per_octave)
+    step_size = checks.positive_float("step_size", step_size)
     tile_size = _optional_tile_size(tile_size)
     dream = get_deep_dream(model, value_range)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(checks.non_negative_int("seed", seed))
 
     base_size = tuple(image.shape[:2])
     dreamed = preprocess(image, dream.value_range)
@@ -580,3 +391,25 @@ def run_deep_dream_with_octaves(
         trace.extend(octave_trace)
     dreamed = tf.image.resize(dreamed, base_size)
     return deprocess(dreamed, dream.value_range).numpy(), np.asarray(trace, np.float32)
+
+
+__all__ = [
+    "CACHE_SIZE",
+    "DEFAULT_VALUE_RANGE",
+    "EPSILON",
+    "DeepDream",
+    "deprocess",
+    "dream_gradients",
+    "dream_loss",
+    "dream_model",
+    "get_deep_dream",
+    "gradient_ascent_step",
+    "normalize_gradients",
+    "octave_sizes",
+    "preprocess",
+    "random_shift",
+    "run_deep_dream",
+    "run_deep_dream_with_octaves",
+    "tile_bounds",
+    "tiled_gradients",
+]

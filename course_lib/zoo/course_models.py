@@ -98,6 +98,11 @@ def _conv_relu(x, filters: int, kernel_size: int, name: str):
     return keras.layers.ReLU(name=name)(x)
 
 
+def _relu_pair(name: str) -> tuple[str, str]:
+    """The two layers :func:`_conv_relu` and :func:`_mixed` name: ``name_pre_relu``, ``name``."""
+    return f"{name}_pre_relu", name
+
+
 def _mixed(x, filters: tuple[int, int, int], name: str):
     """An Inception-style block: 1x1, 3x3 and 5x5 convolutions side by side, concatenated."""
     branches = [
@@ -156,17 +161,13 @@ _SPECS: dict[str, CourseModelSpec] = {
             build=build_shapes_cnn,
             layer_names=(
                 "image",
-                "conv1_pre_relu",
-                "conv1",
+                *_relu_pair("conv1"),
                 "pool1",
-                "conv2_pre_relu",
-                "conv2",
+                *_relu_pair("conv2"),
                 "pool2",
-                "mixed1_pre_relu",
-                "mixed1",
+                *_relu_pair("mixed1"),
                 "pool3",
-                "mixed2_pre_relu",
-                "mixed2",
+                *_relu_pair("mixed2"),
                 "global_pool",
                 "logits",
                 "predictions",
@@ -182,14 +183,11 @@ _SPECS: dict[str, CourseModelSpec] = {
             layer_names=(
                 "image",
                 "add_channel",
-                "conv1_pre_relu",
-                "conv1",
+                *_relu_pair("conv1"),
                 "pool1",
-                "conv2_pre_relu",
-                "conv2",
+                *_relu_pair("conv2"),
                 "pool2",
-                "conv3_pre_relu",
-                "conv3",
+                *_relu_pair("conv3"),
                 "pool3",
                 "flatten",
                 "dropout",

@@ -25,51 +25,22 @@ Layout convention: ``points[:, 0]`` is the horizontal coordinate (the grid's col
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from typing import Any
 
 import numpy as np
 
 from course_lib import checks
-from course_lib.lucid.misc import _features, activation_grid
-from course_lib.zoo import features as zoo_features
-
-#: Default t-SNE perplexity (scikit-learn's default).
-DEFAULT_PERPLEXITY = 30.0
-
-
-# --- argument checks ----------------------------------------------------------------------------
-
-
-def _grid(grid: Any) -> tuple[int, int]:
-    try:
-        rows, cols = grid
-    except (TypeError, ValueError):
-        raise TypeError(f"grid must be a pair (rows, cols), got {grid!r}") from None
-    return checks.positive_int("grid rows", rows), checks.positive_int("grid cols", cols)
-
-
-def _points(points: Any) -> np.ndarray:
-    array = np.asarray(points, dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(f"points must be [N, 2], got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("points must be finite")
-    return array
-
-
-def _vectors(vectors: Any, name: str = "vectors") -> np.ndarray:
-    array = np.asarray(vectors, dtype=np.float32)
-    if array.ndim != 2 or array.shape[0] < 1:
-        raise ValueError(f"{name} must be [N, C] with N >= 1, got shape {array.shape}")
-    return array
-
-
-def _seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return int(seed)
-
+from course_lib.lucid.misc import activation_grid
+from course_lib.lucid.misc.atlas_layout import (
+    DEFAULT_PERPLEXITY,
+    cell_means,
+    checked_grid,
+    checked_vectors,
+    grid_cells,
+    layout,
+    normalize_layout,
+)
+from course_lib.zoo import features
 
 # --- 1. activations -----------------------------------------------------------------------------
 
@@ -100,12 +71,12 @@ def layer_activations(model: Any, images: Any, layer: str, batch_size: int = 64)
     if array.ndim != 4 or array.shape[0] < 1:
         raise ValueError(f"images must be [N, H, W, 3] with N >= 1, got shape {array.shape}")
     batch_size = checks.positive_int("batch_size", batch_size)
-    keras_model, value_range = _features.unit_model(model)
-    features = _features.extractor(keras_model, [layer])
+    keras_model, value_range = features.unwrap(model)
+    extract = features.feature_extractor(keras_model, [layer])
     parts = []
     for start in range(0, len(array), batch_size):
         batch = render.to_model_input(array[start : start + batch_size], keras_model, value_range)
-        parts.append(np.asarray(features(batch)[layer]))
+        parts.append(np.asarray(extract(batch)[layer]))
     acts = np.concatenate(parts)
     if acts.ndim != 4:
         raise ValueError(f"layer {layer!r} is not convolutional (activations {acts.shape[1:]})")
@@ -134,164 +105,12 @@ def sample_vectors(acts: Any, per_image: int, seed: int = 0) -> tuple[np.ndarray
     per_image = checks.positive_int("per_image", per_image)
     if per_image > height * width:
         raise ValueError(f"per_image must be at most h * w = {height * width}, got {per_image}")
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(checks.non_negative_int("seed", seed))
     flat = np.argsort(rng.random((count, height * width)), axis=1)[:, :per_image]
     image = np.repeat(np.arange(count), per_image)
     rows, cols = np.divmod(flat.ravel(), width)
     where = np.stack([image, rows, cols], axis=1)
     return array[image, rows, cols], where
-
-
-# --- 2. layout ----------------------------------------------------------------------------------
-
-
-def normalize_layout(points: Any, clip_percentile: float = 1.0) -> np.ndarray:
-    """Scales a 2-D layout into the unit square, each axis on its own.
-
-    Each axis is clipped to its ``[p, 100 - p]`` percentiles (so that a few outliers do not
-    squeeze the rest into a corner), then mapped affinely onto [0, 1].
-
-    Args:
-        points: ``[N, 2]`` layout coordinates.
-        clip_percentile: ``p`` in [0, 50); 0 keeps the extremes.
-
-    Returns:
-        ``[N, 2]`` float64 coordinates in [0, 1].
-
-    Raises:
-        ValueError: if ``points`` is not ``[N, 2]`` and finite, or ``clip_percentile`` is out of
-            range.
-    """
-    array = _points(points)
-    if not 0.0 <= float(clip_percentile) < 50.0:
-        raise ValueError(f"clip_percentile must be in [0, 50), got {clip_percentile!r}")
-    low = np.percentile(array, clip_percentile, axis=0)
-    high = np.percentile(array, 100.0 - clip_percentile, axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    return np.clip((array - low) / span, 0.0, 1.0)
-
-
-def layout(
-    vectors: Any,
-    perplexity: float = DEFAULT_PERPLEXITY,
-    seed: int = 0,
-    pca_dims: int | None = 50,
-    clip_percentile: float = 1.0,
-    threads: int | None = 1,
-) -> np.ndarray:
-    """A 2-D t-SNE layout of activation vectors, scaled into the unit square.
-
-    scikit-learn's ``TSNE`` (Barnes-Hut, PCA initialization, ``random_state=seed``) after an
-    optional PCA to ``pca_dims`` dimensions (faster neighbour search for wide layers), then
-    :func:`normalize_layout`.
-
-    Args:
-        vectors: ``[N, C]`` activation vectors, ``N > perplexity``.
-        perplexity: t-SNE's perplexity (about the number of neighbours each point keeps).
-        seed: the random state of the PCA and t-SNE; the same seed gives the same layout.
-        pca_dims: reduce to this many dimensions first when ``C`` is larger; ``None``: never.
-        clip_percentile: as :func:`normalize_layout`.
-        threads: OpenMP threads for scikit-learn (``None``: its default, all cores). One by
-            default: at a few thousand points the layout gains little from threads, and
-            OpenMP's spin-waiting on a busy machine made it several times slower (1,200 points:
-            4 s with one thread, 29 s with two, on a loaded 2-core machine). The result is the
-            same either way.
-
-    Returns:
-        ``[N, 2]`` float64 coordinates in [0, 1].
-
-    Raises:
-        ValueError: if ``vectors`` is not ``[N, C]`` or ``N <= perplexity``.
-    """
-    from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
-    from threadpoolctl import threadpool_limits
-
-    array = _vectors(vectors).astype(np.float64)
-    perplexity = checks.positive_float("perplexity", perplexity)
-    seed = _seed(seed)
-    if len(array) <= perplexity:
-        raise ValueError(
-            f"vectors must have more rows than perplexity ({perplexity}), got {len(array)}"
-        )
-    if threads is not None:
-        threads = checks.positive_int("threads", threads)
-    if pca_dims is not None:
-        pca_dims = checks.positive_int("pca_dims", pca_dims)
-    with threadpool_limits(limits=threads):
-        if pca_dims is not None and array.shape[1] > pca_dims and len(array) > pca_dims:
-            array = PCA(pca_dims, random_state=seed).fit_transform(array)
-        tsne = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, n_jobs=threads)
-        embedded = tsne.fit_transform(array)
-    return normalize_layout(embedded, clip_percentile)
-
-
-# --- 3. the grid --------------------------------------------------------------------------------
-
-
-def grid_cells(points: Any, grid: tuple[int, int]) -> np.ndarray:
-    """The grid cell of each point of a unit-square layout.
-
-    Cell ``(i, j)`` holds the points with ``i / rows <= y < (i + 1) / rows`` and
-    ``j / cols <= x < (j + 1) / cols``; points on the far edges (``x == 1`` or ``y == 1``) go to
-    the last cell, as in ``numpy.histogram2d``.
-
-    Args:
-        points: ``[N, 2]`` coordinates ``(x, y)`` in [0, 1].
-        grid: ``(rows, cols)``.
-
-    Returns:
-        ``[N, 2]`` int ``(row, col)`` of each point.
-
-    Raises:
-        ValueError: if ``points`` is not ``[N, 2]`` or leaves the unit square.
-        TypeError: if ``grid`` is not a pair of ints.
-    """
-    array = _points(points)
-    rows, cols = _grid(grid)
-    if np.any(array < 0.0) or np.any(array > 1.0):
-        raise ValueError("points must lie in the unit square [0, 1]^2 (see normalize_layout)")
-    row = np.minimum((array[:, 1] * rows).astype(np.int64), rows - 1)
-    col = np.minimum((array[:, 0] * cols).astype(np.int64), cols - 1)
-    return np.stack([row, col], axis=1)
-
-
-def cell_means(
-    points: Any, vectors: Any, grid: tuple[int, int], min_count: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """The mean activation vector of the points in each grid cell.
-
-    Args:
-        points: ``[N, 2]`` layout coordinates ``(x, y)`` in [0, 1].
-        vectors: ``[N, C]`` the activation vector of each point.
-        grid: ``(rows, cols)``.
-        min_count: cells with fewer points are left empty (mean set to zero).
-
-    Returns:
-        ``(means, counts)``: float32 ``[rows, cols, C]`` means and int ``[rows, cols]`` point
-        counts (the counts of all cells, empty ones included); a cell is filled where
-        ``counts >= min_count``.
-
-    Raises:
-        ValueError: if the shapes do not match or ``points`` leaves the unit square.
-    """
-    array = _vectors(vectors)
-    cells = grid_cells(points, grid)
-    if len(cells) != len(array):
-        raise ValueError(f"points ({len(cells)}) and vectors ({len(array)}) differ in length")
-    min_count = checks.positive_int("min_count", min_count)
-    rows, cols = _grid(grid)
-    flat = cells[:, 0] * cols + cells[:, 1]
-    counts = np.bincount(flat, minlength=rows * cols)
-    sums = np.zeros((rows * cols, array.shape[1]), dtype=np.float64)
-    np.add.at(sums, flat, array)
-    filled = counts >= min_count
-    means = np.zeros_like(sums)
-    means[filled] = sums[filled] / counts[filled, np.newaxis]
-    return (
-        means.reshape(rows, cols, -1).astype(np.float32),
-        counts.reshape(rows, cols),
-    )
 
 
 # --- 4. class attribution -----------------------------------------------------------------------
@@ -316,11 +135,11 @@ def head_model(model: Any, layer: str, logit_layer: str | None = None):
 
     from course_lib.lucid.misc import attribution
 
-    keras_model, _ = _features.unit_model(model)
+    keras_model, _ = features.unwrap(model)
     if logit_layer is None:
         logit_layer = getattr(model, "logit_layer", None)
     logit_layer = attribution._logit_layer(keras_model, logit_layer)
-    _features.check_layers(keras_model, [layer, logit_layer])
+    features.check_layer_names(keras_model, [layer, logit_layer])
     return keras.Model(
         keras_model.get_layer(layer).output,
         keras_model.get_layer(logit_layer).output,
@@ -359,7 +178,7 @@ def logit_push(
         ValueError: if ``vectors`` is not ``[N, C]`` with the layer's ``C``, or a layer is
             unknown.
     """
-    array = _vectors(vectors)
+    array = checked_vectors(vectors)
     head = head_model(model, layer, logit_layer)
     shape = tuple(head.input.shape)
     if len(shape) != 4:
@@ -370,7 +189,7 @@ def logit_push(
         )
     if spatial is None:
         spatial = (shape[1] or 1, shape[2] or 1)
-    height, width = _grid(spatial)
+    height, width = checked_grid(spatial)
     maps = np.concatenate([np.zeros((1, array.shape[1]), np.float32), array])
     maps = np.broadcast_to(
         maps[:, np.newaxis, np.newaxis], (len(maps), height, width, len(maps[0]))
@@ -517,7 +336,7 @@ def activation_atlas(
     labels = np.where(mask, push.argmax(axis=-1), -1)
     icons = np.full(mask.shape + (icon_size, icon_size, 3), 0.5, np.float32)
     icons[mask] = activation_grid.direction_icons(
-        zoo_features.free_size_model(model) if render_model is None else render_model,
+        features.free_size_model(model) if render_model is None else render_model,
         layer,
         means[mask],
         size=icon_size,
@@ -548,7 +367,7 @@ def direction_match(model: Any, layer: str, icons: Any, vectors: Any) -> np.ndar
     Raises:
         ValueError: if ``vectors`` has another channel count than the layer, or bad shapes.
     """
-    directions = _vectors(vectors)
+    directions = checked_vectors(vectors)
     seen = layer_activations(model, icons, layer).mean(axis=(1, 2))
     if seen.shape[1] != directions.shape[1]:
         raise ValueError(
@@ -558,3 +377,20 @@ def direction_match(model: Any, layer: str, icons: Any, vectors: Any) -> np.ndar
     seen = seen / np.maximum(np.linalg.norm(seen, axis=1, keepdims=True), 1e-12)
     directions = directions / np.maximum(np.linalg.norm(directions, axis=1, keepdims=True), 1e-12)
     return (seen @ directions.T).astype(np.float32)
+
+
+__all__ = [
+    "DEFAULT_PERPLEXITY",
+    "ActivationAtlas",
+    "activation_atlas",
+    "cell_means",
+    "direction_match",
+    "grid_cells",
+    "head_model",
+    "layer_activations",
+    "layout",
+    "logit_push",
+    "neighbour_agreement",
+    "normalize_layout",
+    "sample_vectors",
+]

@@ -14,11 +14,12 @@ combination of features the network detected there, not only its single stronges
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from course_lib.lucid.misc import _features
+from course_lib.zoo import features
 
 
 def cell_vectors(acts: Any, grid: tuple[int, int] | None = None) -> np.ndarray:
@@ -61,6 +62,41 @@ def cell_vectors(acts: Any, grid: tuple[int, int] | None = None) -> np.ndarray:
     )
 
 
+def batch_icons(
+    model: Any,
+    objectives: Sequence[Any],
+    size: int,
+    steps: int,
+    seed: int = 0,
+    transforms: Any = None,
+) -> np.ndarray:
+    """One feature visualization per objective, optimized together as one batch.
+
+    Args:
+        model: a Keras model or ``zoo.VisualizationModel``.
+        objectives: ``N`` objectives, the ``i``-th reading image ``i`` of the batch
+            (``batch=i``); their sum is maximized.
+        size: icon side in pixels.
+        steps: optimization steps.
+        seed: the random seed of ``render_vis``.
+        transforms: passed to ``render_vis`` (``None``: its standard transforms).
+
+    Returns:
+        ``[N, size, size, 3]`` images in [0, 1] (FFT, decorrelated parameterization).
+    """
+    from course_lib.lucid.optvis import param, render
+
+    images, _ = render.render_vis(
+        model,
+        sum(objectives),
+        param_f=lambda: param.image(size, batch=len(objectives)),
+        transforms=transforms,
+        thresholds=(steps,),
+        seed=seed,
+    )
+    return images[-1]
+
+
 def direction_icons(
     model: Any,
     layer: str,
@@ -91,26 +127,16 @@ def direction_icons(
     Returns:
         ``[N, size, size, 3]`` images in [0, 1].
     """
-    from course_lib.lucid.optvis import objectives, param, render
+    from course_lib.lucid.optvis import objectives
 
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2:
         raise ValueError(f"vectors must be [N, C], got shape {vectors.shape}")
-    objective = objectives.sum_of(
-        [
-            objectives.direction(layer, vector, batch=i, cossim_pow=cossim_pow)
-            for i, vector in enumerate(vectors)
-        ]
-    )
-    images, _ = render.render_vis(
-        model,
-        objective,
-        param_f=lambda: param.image(size, batch=len(vectors)),
-        transforms=transforms,
-        thresholds=(steps,),
-        seed=seed,
-    )
-    return images[-1]
+    wanted = [
+        objectives.direction(layer, vector, batch=i, cossim_pow=cossim_pow)
+        for i, vector in enumerate(vectors)
+    ]
+    return batch_icons(model, wanted, size, steps, seed, transforms)
 
 
 @dataclasses.dataclass
@@ -160,7 +186,7 @@ def activation_grid(
     Returns:
         An :class:`ActivationGrid`.
     """
-    acts = _features.layer_activations(model, image, layer)
+    acts = features.layer_activations(model, image, layer)
     vectors = cell_vectors(acts, grid)
     rows, cols, channels = vectors.shape
     flat = vectors.reshape(-1, channels)

@@ -22,7 +22,6 @@ order, so its curve encloses a smaller :attr:`DeletionCurve.area`.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +31,13 @@ import scipy.ndimage
 import tensorflow as tf
 
 from course_lib import checks
-from course_lib.lucid.misc import _features
+from course_lib.zoo import features
 
 
 def _logit_layer(model, logit_layer: str | None) -> str:
     if logit_layer is not None:
         return logit_layer
-    names = _features.layer_names(model)
+    names = features.layer_names(model)
     return "logits" if "logits" in names else names[-1]
 
 
@@ -50,6 +49,15 @@ def _as_objective(objective: Any):
     if not callable(objective):
         raise TypeError(f"objective must be callable or 'layer:channel', got {objective!r}")
     return objective
+
+
+def _class_index(logits: np.ndarray, class_index: int | None) -> int:
+    """``class_index``, checked against the ``[classes]`` logits; their argmax when None."""
+    count = logits.shape[-1]
+    index = int(np.argmax(logits)) if class_index is None else int(class_index)
+    if not 0 <= index < count:
+        raise ValueError(f"class_index {index} out of range: the model has {count} classes")
+    return index
 
 
 def attribution_map(activations: Any, gradients: Any) -> np.ndarray:
@@ -83,9 +91,10 @@ def predicted_class(model: Any, image: Any, logit_layer: str | None = None) -> i
     Returns:
         The index of the largest logit.
     """
-    keras_model, value_range = _features.unit_model(model)
+    keras_model, value_range = features.unwrap(model)
     name = _logit_layer(keras_model, logit_layer)
-    logits = _features.extractor(keras_model, [name])(_features.image_batch(image, value_range))
+    extract = features.feature_extractor(keras_model, [name])
+    logits = extract(features.image_batch(image, value_range))
     return int(np.argmax(np.asarray(logits[name])[0]))
 
 
@@ -118,8 +127,8 @@ def gradient_x_activation(
         ValueError: if a layer name is not one of the model's layers (the message lists them), or
             ``class_index`` is out of range.
     """
-    keras_model, value_range = _features.unit_model(model)
-    batch = _features.image_batch(image, value_range)
+    keras_model, value_range = features.unwrap(model)
+    batch = features.image_batch(image, value_range)
     if objective is None:
         target_layer = _logit_layer(keras_model, logit_layer)
         names = [layer, target_layer]
@@ -127,20 +136,16 @@ def gradient_x_activation(
         objective = _as_objective(objective)
         read = getattr(objective, "layers", None)
         if read is None:
-            read = [name for name in _features.layer_names(keras_model) if name != "input"]
+            read = [name for name in features.layer_names(keras_model) if name != "input"]
         names = [layer] + [name for name in read if name != "input"]
-    features = _features.extractor(keras_model, names)
+    extract = features.feature_extractor(keras_model, names)
     with tf.GradientTape() as tape:
         tape.watch(batch)
-        outputs = features(batch)
+        outputs = extract(batch)
         acts = outputs[layer]
         if objective is None:
             logits = outputs[target_layer]
-            count = int(logits.shape[-1])
-            index = int(np.argmax(logits[0])) if class_index is None else int(class_index)
-            if not 0 <= index < count:
-                raise ValueError(f"class_index {index} out of range: the model has {count} classes")
-            target = logits[0, index]
+            target = logits[0, _class_index(np.asarray(logits[0]), class_index)]
         else:
             unit = (batch - value_range[0]) / (value_range[1] - value_range[0])
 
@@ -224,7 +229,7 @@ class DeletionCurve:
 
 
 def _fractions(fractions: int | Sequence[float]) -> np.ndarray:
-    if isinstance(fractions, numbers.Integral) and not isinstance(fractions, bool):
+    if checks.is_int(fractions):
         if fractions < 2:
             raise ValueError(f"fractions must be >= 2 when a count, got {fractions}")
         return np.linspace(0.0, 1.0, int(fractions))
@@ -310,7 +315,7 @@ def deletion_baseline(image: Any, baseline: Any = "blur") -> np.ndarray:
         if baseline == "mean":
             return np.broadcast_to(array.mean(axis=(0, 1)), array.shape).astype(np.float32)
         raise ValueError(f"baseline must be 'blur', 'mean', a number or an array, got {baseline!r}")
-    if isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
+    if checks.is_real(baseline):
         return np.full(array.shape, baseline, dtype=np.float32)
     values = np.asarray(baseline, dtype=np.float32)
     if values.shape != array.shape:
@@ -357,30 +362,21 @@ def deletion_curve(
         TypeError: if ``batch_size`` or ``class_index`` is not an int.
     """
     batch_size = checks.positive_int("batch_size", batch_size)
-    if class_index is not None and (
-        isinstance(class_index, bool) or not isinstance(class_index, numbers.Integral)
-    ):
-        raise TypeError(f"class_index must be an int, got {type(class_index).__name__}")
-    keras_model, value_range = _features.unit_model(model)
-    array = np.asarray(image, dtype=np.float32)
-    if array.ndim == 4 and array.shape[0] == 1:
-        array = array[0]
-    if array.ndim != 3:
-        raise ValueError(f"image must be [H, W, C] or [1, H, W, C], got shape {array.shape}")
+    if class_index is not None:
+        class_index = checks.integer("class_index", class_index)
+    keras_model, value_range = features.unwrap(model)
+    array = features.one_image(image)
     masks = deletion_masks(saliency, array.shape[:2], fractions)
     replacement = deletion_baseline(array, baseline)
     name = _logit_layer(keras_model, logit_layer)
-    features = _features.extractor(keras_model, [name])
+    extract = features.feature_extractor(keras_model, [name])
     low, high = value_range
     scores = []
     for start in range(0, len(masks), batch_size):
         chunk = masks[start : start + batch_size, :, :, np.newaxis]
         images = np.where(chunk, replacement, array) * np.float32(high - low) + np.float32(low)
-        logits = np.asarray(features(tf.constant(images, dtype=tf.float32))[name])
+        logits = np.asarray(extract(tf.constant(images, dtype=tf.float32))[name])
         scores.append(logits.reshape(len(chunk), -1))
     logits = np.concatenate(scores)
-    count = logits.shape[-1]
-    index = int(np.argmax(logits[0])) if class_index is None else int(class_index)
-    if not 0 <= index < count:
-        raise ValueError(f"class_index {index} out of range: the model has {count} classes")
+    index = _class_index(logits[0], class_index)
     return DeletionCurve(_fractions(fractions), logits[:, index].astype(np.float64), index)

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import sklearn.decomposition
 
+from course_lib import checks
+
 
 def _estimator_class(reduction_alg: Any) -> type:
     if isinstance(reduction_alg, str):
@@ -53,16 +55,12 @@ class ChannelReducer:
         components_: ``[n_components, C]`` the groups' channel weights (after fitting).
 
     Raises:
-        ValueError: if ``n_components`` is not a positive integer or ``reduction_alg`` is not an
-            estimator of ``sklearn.decomposition``.
+        TypeError, ValueError: if ``n_components`` is not a positive int.
+        ValueError: if ``reduction_alg`` is not an estimator of ``sklearn.decomposition``.
     """
 
     def __init__(self, n_components: int = 3, reduction_alg: Any = "NMF", **kwargs: Any):
-        if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
-            raise ValueError(f"n_components must be a positive int, got {n_components!r}")
-        if n_components < 1:
-            raise ValueError(f"n_components must be a positive int, got {n_components}")
-        self.n_components = int(n_components)
+        self.n_components = checks.positive_int("n_components", n_components)
         self.estimator = _estimator_class(reduction_alg)(n_components=self.n_components, **kwargs)
         self._channels: int | None = None
 

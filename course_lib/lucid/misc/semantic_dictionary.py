@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.lucid.misc import _features
+from course_lib import checks
+from course_lib.lucid.misc import activation_grid
+from course_lib.zoo import features
 
 
 def top_channels(acts: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -36,13 +38,12 @@ def top_channels(acts: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Raises:
         ValueError: if ``acts`` has no channel axis or ``k`` is not in ``[1, C]``.
+        TypeError: if ``k`` is not an int.
     """
     array = np.asarray(acts)
     if array.ndim < 1 or array.shape[-1] == 0:
         raise ValueError(f"acts must be [..., channels], got shape {array.shape}")
-    count = array.shape[-1]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= count:
-        raise ValueError(f"k must be an int in [1, {count}] (the layer's channels), got {k!r}")
+    k = checks.integer("k", k, minimum=1, maximum=array.shape[-1])  # at most the channels
     order = np.argsort(-array, axis=-1, kind="stable")[..., :k]
     return order.astype(np.int64), np.take_along_axis(array, order, axis=-1)
 
@@ -73,23 +74,14 @@ def channel_icons(
     Returns:
         ``{channel: [size, size, 3] image in [0, 1]}``.
     """
-    from course_lib.lucid.optvis import objectives, param, render
+    from course_lib.lucid.optvis import objectives
 
     unique = list(dict.fromkeys(int(c) for c in channels))
     if not unique:
         return {}
-    objective = objectives.sum_of(
-        [objectives.channel(layer, c, batch=i) for i, c in enumerate(unique)]
-    )
-    images, _ = render.render_vis(
-        model,
-        objective,
-        param_f=lambda: param.image(size, batch=len(unique)),
-        transforms=transforms,
-        thresholds=(steps,),
-        seed=seed,
-    )
-    return {c: images[-1][i] for i, c in enumerate(unique)}
+    wanted = [objectives.channel(layer, c, batch=i) for i, c in enumerate(unique)]
+    images = activation_grid.batch_icons(model, wanted, size, steps, seed, transforms)
+    return dict(zip(unique, images, strict=True))
 
 
 @dataclasses.dataclass
@@ -139,7 +131,7 @@ def semantic_dictionary(
     Raises:
         ValueError: if ``layer`` is unknown or not convolutional, or ``k`` is out of range.
     """
-    acts = _features.layer_activations(model, image, layer)
+    acts = features.layer_activations(model, image, layer)
     if acts.ndim != 3:
         raise ValueError(f"layer {layer!r} has activations of shape {acts.shape}, not [h, w, C]")
     channels, values = top_channels(acts, k)

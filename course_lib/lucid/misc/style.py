@@ -20,7 +20,7 @@ content image's layout while the style loss repaints its textures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import tensorflow as tf
 
@@ -110,6 +110,21 @@ def _paired_layers(
     return pairs
 
 
+def _weighted_sum(
+    targets,
+    activations,
+    weights,
+    target_name: str,
+    layer_loss: Callable[[int, tf.Tensor, tf.Tensor], tf.Tensor],
+) -> tf.Tensor:
+    """``sum over layers l of w_l * layer_loss(l, target_l, activations_l)``, a scalar tensor."""
+    total = 0.0
+    pairs = _paired_layers(targets, activations, weights, target_name)
+    for index, (target, feature, weight) in enumerate(pairs):
+        total += weight * layer_loss(index, target, feature)
+    return tf.convert_to_tensor(total)
+
+
 def style_loss(
     target_grams,
     activations,
@@ -137,22 +152,22 @@ def style_loss(
         ValueError: if the number of layers (or the keys) differ, or a layer's channel counts
             do not match.
     """
+
+    def layer_loss(index: int, target: tf.Tensor, feature: tf.Tensor) -> tf.Tensor:
+        gram = gram_matrix(feature)
+        channels = feature.shape[-1]
+        if target.shape.rank is not None and target.shape.rank >= 2:
+            if target.shape[-1] is not None and channels is not None:
+                if target.shape[-1] != channels or target.shape[-2] != channels:
+                    raise ValueError(
+                        f"layer {index}: target Gram matrix is {target.shape} but the "
+                        f"activations have {channels} channels"
+                    )
+        per_image = tf.reduce_mean(tf.square(gram - target), axis=[-2, -1])
+        return tf.reduce_mean(per_image)
+
     with tf.name_scope(name):
-        total = 0.0
-        pairs = _paired_layers(target_grams, activations, weights, "target_grams")
-        for index, (target, feature, weight) in enumerate(pairs):
-            gram = gram_matrix(feature)
-            channels = feature.shape[-1]
-            if target.shape.rank is not None and target.shape.rank >= 2:
-                if target.shape[-1] is not None and channels is not None:
-                    if target.shape[-1] != channels or target.shape[-2] != channels:
-                        raise ValueError(
-                            f"layer {index}: target Gram matrix is {target.shape} but the "
-                            f"activations have {channels} channels"
-                        )
-            per_image = tf.reduce_mean(tf.square(gram - target), axis=[-2, -1])
-            total += weight * tf.reduce_mean(per_image)
-        return tf.convert_to_tensor(total)
+        return _weighted_sum(target_grams, activations, weights, "target_grams", layer_loss)
 
 
 def content_loss(
@@ -183,16 +198,18 @@ def content_loss(
         ValueError: if the number of layers (or the keys) differ, or a layer's shapes do not
             broadcast.
     """
+
+    def layer_loss(index: int, target: tf.Tensor, feature: tf.Tensor) -> tf.Tensor:
+        try:
+            tf.broadcast_static_shape(target.shape, feature.shape)
+        except ValueError as error:
+            raise ValueError(
+                f"layer {index}: target activations {target.shape} do not broadcast "
+                f"against activations {feature.shape}"
+            ) from error
+        return tf.reduce_mean(tf.square(feature - target))
+
     with tf.name_scope(name):
-        total = 0.0
-        pairs = _paired_layers(target_activations, activations, weights, "target_activations")
-        for index, (target, feature, weight) in enumerate(pairs):
-            try:
-                tf.broadcast_static_shape(target.shape, feature.shape)
-            except ValueError as error:
-                raise ValueError(
-                    f"layer {index}: target activations {target.shape} do not broadcast "
-                    f"against activations {feature.shape}"
-                ) from error
-            total += weight * tf.reduce_mean(tf.square(feature - target))
-        return tf.convert_to_tensor(total)
+        return _weighted_sum(
+            target_activations, activations, weights, "target_activations", layer_loss
+        )

@@ -6,25 +6,33 @@ the activations of the layers the objective reads -> objective -> gradient ascen
 All the steps between two thresholds run inside one ``tf.function`` (a ``tf.while_loop``),
 traced once per ``render_vis`` call, so the Python overhead is paid once, not per step.
 
-Pieces reused elsewhere (``course_lib.lucid.misc``):
+Pieces reused elsewhere (``course_lib.lucid.misc``, the chapters):
 
-- :func:`make_feature_extractor`: a Keras model ``inputs -> {layer name: activations}``;
 - :func:`make_T`: a function ``images in [0, 1] -> T``, the layer lookup objectives read;
-- :func:`model_layer_names`, :func:`check_layer_names`.
+- :func:`to_model_input`: images in [0, 1] -> what a model takes (resize, grey, value range);
+- from :mod:`course_lib.zoo.features`, where models are unwrapped, checked and cut:
+  ``make_feature_extractor`` (``feature_extractor``: a Keras model
+  ``inputs -> {layer name: activations}``), ``model_layer_names`` (``layer_names``),
+  ``check_layer_names``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from course_lib import checks
 from course_lib.lucid.optvis import objectives as objectives_lib
 from course_lib.lucid.optvis import param as param_lib
 from course_lib.lucid.optvis import transform as transform_lib
+from course_lib.zoo import features
+from course_lib.zoo.features import check_layer_names
+from course_lib.zoo.features import feature_extractor as make_feature_extractor
+from course_lib.zoo.features import layer_names as model_layer_names
 
 #: Learning rate of the default Adam optimizer.
 DEFAULT_LEARNING_RATE = 0.05
@@ -33,78 +41,6 @@ DEFAULT_SIZE = 128
 
 
 # --- models and layer lookups -----------------------------------------------------------------
-
-
-def _unwrap(model: Any, value_range: Sequence[float] | None) -> tuple[keras.Model, tuple]:
-    """``(keras model, (low, high))`` from a Keras model or a ``zoo.VisualizationModel``."""
-    if not isinstance(model, keras.Model) and isinstance(
-        getattr(model, "model", None), keras.Model
-    ):
-        if value_range is None:
-            value_range = getattr(model, "value_range", None)
-        model = model.model
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model or a zoo.VisualizationModel, got {type(model).__name__}"
-        )
-    low, high = (0.0, 1.0) if value_range is None else (float(v) for v in value_range)
-    if not low < high:
-        raise ValueError(f"value_range must have low < high, got {value_range!r}")
-    return model, (low, high)
-
-
-def _model_input(model: keras.Model):
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if not inputs or len(inputs) != 1:
-        raise ValueError(
-            "model must be a functional or Sequential Keras model with one image input "
-            "(a subclassed model has no layers to cut at)"
-        )
-    if len(inputs[0].shape) not in (3, 4):
-        raise ValueError(
-            f"model input must be [N, H, W, C] or [N, H, W], got {tuple(inputs[0].shape)}"
-        )
-    return inputs[0]
-
-
-def model_layer_names(model: Any) -> list[str]:
-    """The names of a model's layers, in order (a Keras model or a VisualizationModel)."""
-    model, _ = _unwrap(model, None)
-    return [layer.name for layer in model.layers]
-
-
-def check_layer_names(model: Any, layer_names: Iterable[str]) -> None:
-    """Raises ``ValueError`` (listing the model's layers) for a name the model does not have."""
-    model, _ = _unwrap(model, None)
-    known = [layer.name for layer in model.layers]
-    for name in layer_names:
-        if name not in known:
-            raise ValueError(
-                f"unknown layer {name!r} for model {model.name!r}; its layers are: "
-                f"{', '.join(known)}"
-            )
-
-
-def make_feature_extractor(model: Any, layer_names: Sequence[str]) -> keras.Model:
-    """A Keras model ``model input -> {name: activations of that layer}`` (shared weights).
-
-    Args:
-        model: a functional/Sequential Keras model (or a ``zoo.VisualizationModel``).
-        layer_names: names of its layers, e.g. ``["mixed1", "logits"]``.
-
-    Raises:
-        ValueError: if a name is not one of the model's layers (the message lists them), or the
-            model has no single symbolic input.
-    """
-    model, _ = _unwrap(model, None)
-    image_input = _model_input(model)
-    names = list(dict.fromkeys(layer_names))
-    check_layer_names(model, names)
-    outputs = {name: model.get_layer(name).output for name in names}
-    return keras.Model(image_input, outputs, name=f"{model.name}_features")
 
 
 class LayerLookup:
@@ -134,7 +70,7 @@ def to_model_input(images: tf.Tensor, model: keras.Model, value_range=(0.0, 1.0)
     (``[N, H, W, 1]`` or ``[N, H, W]``) gets the mean of the RGB channels; then the values are
     mapped affinely from [0, 1] to ``value_range``.
     """
-    spec = _model_input(model)
+    spec = features.image_input(model, ranks=(3, 4))
     shape = tuple(spec.shape)
     h, w = shape[1], shape[2]
     if h is not None and w is not None:
@@ -167,7 +103,7 @@ def make_T(
     Raises:
         ValueError: if a name is not one of the model's layers (the message lists them).
     """
-    keras_model, value_range = _unwrap(model, value_range)
+    keras_model, value_range = features.unwrap(model, value_range)
     names = [n for n in dict.fromkeys(layer_names) if n != objectives_lib.INPUT]
     known = model_layer_names(keras_model)
     extractor = make_feature_extractor(keras_model, names) if names else None
@@ -189,7 +125,7 @@ def make_T(
 
 
 def _default_size(model: keras.Model) -> tuple[int, int]:
-    shape = tuple(_model_input(model).shape)
+    shape = tuple(features.image_input(model, ranks=(3, 4)).shape)
     h, w = shape[1], shape[2]
     if h is None or w is None:
         return DEFAULT_SIZE, DEFAULT_SIZE
@@ -197,12 +133,10 @@ def _default_size(model: keras.Model) -> tuple[int, int]:
 
 
 def _checked_thresholds(thresholds: Any) -> list[int]:
-    if isinstance(thresholds, (int, np.integer)) and not isinstance(thresholds, bool):
+    if checks.is_int(thresholds):
         thresholds = (thresholds,)
     values = list(thresholds)
-    if not values or any(
-        isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0 for t in values
-    ):
+    if not values or any(not checks.is_int(t) or t < 0 for t in values):
         raise ValueError(f"thresholds must be non-negative ints, got {thresholds!r}")
     if values != sorted(values):
         raise ValueError(f"thresholds must be increasing, got {thresholds!r}")
@@ -273,7 +207,7 @@ def render_vis(
             range (the message gives the layer's channel count), or bad thresholds.
         TypeError: for a model or objective of the wrong type.
     """
-    keras_model, value_range = _unwrap(model, value_range)
+    keras_model, value_range = features.unwrap(model, value_range)
     objective = objectives_lib.as_objective(objective)
     thresholds = _checked_thresholds(thresholds)
     layers = sorted(objective.layers - {objectives_lib.INPUT})
