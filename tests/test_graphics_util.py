@@ -110,6 +110,17 @@ def test_broadcast_and_flatten_matches_numpy(rng, shape_, batch, inner_rank, inn
     np.testing.assert_array_equal(relaxed(values, np.array(batch, np.int32)).numpy(), expected)
 
 
+def test_broadcast_and_flatten_keeps_given_inner_dims_static_for_unknown_ranks():
+    @tf.function(input_signature=[tf.TensorSpec(None), tf.TensorSpec([None], tf.int32)])
+    def unknown_rank(tensor, batch_shape):
+        flat = shape.broadcast_and_flatten(tensor, batch_shape, 2, [-1, 3])
+        assert flat.shape.as_list() == [None, None, 3]
+        return flat
+
+    result = unknown_rank(tf.ones((2, 5, 3)), tf.constant([4, 2]))
+    assert result.shape == (8, 5, 3)
+
+
 # --- safe ops -------------------------------------------------------------------------------
 
 

@@ -22,9 +22,9 @@ def flatten_batch(vertices, camera_a, camera_b):
         tf.broadcast_dynamic_shape(tf.shape(vertices)[:-2], tf.shape(camera_a)[:-1]),
         tf.shape(camera_b)[:-1],
     )
-    vertices = shape.broadcast_and_flatten(vertices, batch, 2)
-    camera_a = shape.broadcast_and_flatten(camera_a, batch, 1)
-    camera_b = shape.broadcast_and_flatten(camera_b, batch, 1)
+    vertices = shape.broadcast_and_flatten(vertices, batch, 2, [-1, 3])
+    camera_a = shape.broadcast_and_flatten(camera_a, batch, 1, [2])
+    camera_b = shape.broadcast_and_flatten(camera_b, batch, 1, [2])
     return vertices, camera_a, camera_b, batch
 
 

@@ -193,13 +193,13 @@ def broadcast_and_flatten(
             ``tf.broadcast_dynamic_shape``).
         inner_rank: the number of inner (non-batch) dimensions.
         inner_shape: the inner dimensions of the result (``-1`` allowed, as in ``tf.reshape``);
-            default ``inner`` unchanged.
+            default ``inner`` unchanged. Python ints here stay known in the static shape even
+            when ``tensor``'s rank is not (e.g. in a ``tf.function`` traced with relaxed shapes).
 
     Returns:
         `[prod(batch), *inner_shape]`: the broadcast tensor, batch dimensions flattened.
     """
-    rank = tensor.shape.rank if tensor.shape.rank is not None else tf.rank(tensor)
-    inner = tf.shape(tensor)[rank - inner_rank :]
+    inner = tf.shape(tensor)[-inner_rank:] if inner_rank else tf.zeros([0], tf.int32)
     broadcast = tf.broadcast_to(tensor, tf.concat([batch, inner], axis=0))
     target = inner if inner_shape is None else tf.convert_to_tensor(inner_shape, tf.int32)
     return tf.reshape(broadcast, tf.concat([[tf.reduce_prod(batch)], target], axis=0))
