@@ -9,16 +9,17 @@ Expected answers come from ``course_lib.dream`` on inputs drawn from the seeded 
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
 from course_lib import dream
+from course_lib.checks import is_int, is_real
 from course_lib.dream.deepdream import EPSILON
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.check import matches
+from course_lib.grading.exercise import Case, define
 
 TOPIC = "deepdream"
 
@@ -58,60 +59,46 @@ def _objective_cases(rng: np.random.Generator) -> list[Case]:
     layer_sets.append(
         ([_layer(rng, *s, relu=False) for s in shapes], "three layers, some values negative")
     )
-    return [
-        Case(
-            description=f"{description}: " + ", ".join(str(a.shape.as_list()) for a in activations),
-            args=(activations,),
-            expected=dream.dream_loss(activations).numpy(),
-            hint=_OBJECTIVE_HINT,
-            rtol=1e-4,
-            atol=1e-5,
-        )
+    settings = [
+        (activations, f"{description}: " + ", ".join(str(a.shape.as_list()) for a in activations))
         for activations, description in layer_sets
     ]
+    return reference_cases(settings, dream.dream_loss, hint=_OBJECTIVE_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _compare_objective(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_objective(have: np.ndarray, case: Case) -> str | None:
     layers = [a.numpy().astype(np.float64) for a in case.args[0]]
     if have.shape == (len(layers),) and matches(
         have, [layer.mean() for layer in layers], case.rtol, case.atol
     ):
-        return message + " (these are the layers' means: add them into one number)"
+        return "these are the layers' means: add them into one number"
     if have.shape != ():
-        return message + " (the objective is a single number, a scalar)"
+        return "the objective is a single number, a scalar"
     if len(layers) > 1 and matches(
         have, np.mean([layer.mean() for layer in layers]), case.rtol, case.atol
     ):
-        return message + " (the layers' means were averaged: the objective adds them)"
+        return "the layers' means were averaged: the objective adds them"
     if matches(have, sum(layer.sum() for layer in layers), case.rtol, case.atol):
-        return message + " (the activations were summed: take each layer's mean)"
+        return "the activations were summed: take each layer's mean"
     pooled = np.concatenate([layer.ravel() for layer in layers]).mean()
     if len(layers) > 1 and matches(have, pooled, case.rtol, case.atol):
-        return message + (
-            " (one mean over all the layers' values together weighs a layer by its size: "
-            "take each layer's mean, then add them)"
+        return (
+            "one mean over all the layers' values together weighs a layer by its size: "
+            "take each layer's mean, then add them"
         )
     if len(layers) > 1 and matches(have, layers[0].mean(), case.rtol, case.atol):
-        return message + (
-            " (only the first layer counts: add every layer's mean (a `return` inside the loop?))"
-        )
+        return "only the first layer counts: add every layer's mean (a `return` inside the loop?)"
     if len(layers) > 1 and matches(have, layers[-1].mean(), case.rtol, case.atol):
-        return message + " (only the last layer counts: add every layer's mean)"
-    return message
+        return "only the last layer counts: add every layer's mean"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.dream_objective",
-        target="dream_objective",
-        make_cases=_objective_cases,
-        compare=_compare_objective,
-        title="The DeepDream objective: each layer's mean activation, summed",
-    )
+define(
+    TOPIC,
+    "dream_objective",
+    _objective_cases,
+    numeric_compare(_explain_objective),
+    title="The DeepDream objective: each layer's mean activation, summed",
 )
 
 
@@ -138,32 +125,21 @@ def _normalize_cases(rng: np.random.Generator) -> list[Case]:
     settings.append((np.zeros((int(rng.integers(2, 5)), 5, 3)), "all zero (a flat objective)"))
     shape = (int(rng.integers(3, 6)), int(rng.integers(3, 6)), 3)
     settings.append((rng.normal(0.0, 3e-8, size=shape), "tiny values, where the 1e-8 matters"))
-    cases = []
-    for values, description in settings:
-        gradients = tf.constant(values.astype(np.float32))
-        cases.append(
-            Case(
-                description=f"{description}, shape {gradients.shape.as_list()}",
-                args=(gradients,),
-                expected=dream.normalize_gradients(gradients).numpy(),
-                hint=_NORMALIZE_HINT,
-                rtol=1e-4,
-                atol=1e-5,
-            )
-        )
-    return cases
+    described = [
+        (tf.constant(values.astype(np.float32)), f"{description}, shape {list(values.shape)}")
+        for values, description in settings
+    ]
+    return reference_cases(
+        described, dream.normalize_gradients, hint=_NORMALIZE_HINT, rtol=1e-4, atol=1e-5
+    )
 
 
-def _compare_normalize(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_normalize(have: np.ndarray, case: Case) -> str | None:
     g = case.args[0].numpy().astype(np.float64)
     if have.shape == g.shape and not np.all(np.isfinite(have)):
-        return message + (
-            " (NaN or infinity: the standard deviation of an all-zero gradient is 0; "
-            "add 1e-8 to it before dividing)"
+        return (
+            "NaN or infinity: the standard deviation of an all-zero gradient is 0; "
+            "add 1e-8 to it before dividing"
         )
     eps = EPSILON
     std = g.std()
@@ -193,21 +169,15 @@ def _compare_normalize(got: Any, case: Case) -> str | None:
         (g / std if std > 0 else g, "the 1e-8 is missing: add it to the standard deviation"),
         (g / np.sqrt(g.var() + eps), "the 1e-8 goes outside the square root: std(g) + 1e-8"),
     ]
-    for wrong, explanation in candidates:
-        with np.errstate(all="ignore"):
-            if matches(have, wrong, case.rtol, case.atol):
-                return message + f" ({explanation})"
-    return message
+    return first_match(have, candidates, case.rtol, case.atol)
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.normalize_gradients",
-        target="normalize_gradients",
-        make_cases=_normalize_cases,
-        compare=_compare_normalize,
-        title="Normalize the gradient by its standard deviation",
-    )
+define(
+    TOPIC,
+    "normalize_gradients",
+    _normalize_cases,
+    numeric_compare(_explain_normalize),
+    title="Normalize the gradient by its standard deviation",
 )
 
 
@@ -277,7 +247,7 @@ def _as_sizes(value: Any) -> list | None:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         return None
     items = [v.item() if isinstance(v, np.generic) else v for v in value]
-    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+    if not all(is_real(v) for v in items):
         return None
     return items
 
@@ -288,7 +258,7 @@ def _compare_octave(got: Any, case: Case) -> str | None:
     if sizes is None:
         return f"expected a pair (height, width) like {want}, got {got!r}"[:200]
     text = f"expected {want}, got {tuple(sizes)}"
-    if not all(isinstance(v, numbers.Integral) for v in sizes):
+    if not all(is_int(v) for v in sizes):
         if all(float(v).is_integer() for v in sizes) and tuple(int(v) for v in sizes) == want:
             return text + (
                 " (the right sizes as floats: return ints, as tf.image.resize needs whole pixels)"
@@ -320,12 +290,4 @@ def _compare_octave(got: Any, case: Case) -> str | None:
     return text
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.octave_shape",
-        target="octave_shape",
-        make_cases=_octave_cases,
-        compare=_compare_octave,
-        title="The size of an octave",
-    )
-)
+define(TOPIC, "octave_shape", _octave_cases, _compare_octave, title="The size of an octave")

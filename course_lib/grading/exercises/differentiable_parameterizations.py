@@ -13,12 +13,14 @@ Expected answers come from ``course_lib.lucid.misc.style.gram_matrix`` and
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import numeric_compare, reference_cases
+from course_lib.grading.check import matches
+from course_lib.grading.exercise import Case, define
+from course_lib.lucid.misc import style
+from course_lib.lucid.optvis.param import texture
 
 TOPIC = "differentiable_parameterizations"
 
@@ -31,74 +33,53 @@ _GRAM_HINT = (
 )
 
 
-def _gram_reference(activations: np.ndarray) -> np.ndarray:
-    from course_lib.lucid.misc import style
-
-    return style.gram_matrix(activations).numpy()
-
-
 def _gram_cases(rng: np.random.Generator) -> list[Case]:
     shapes = [(4, 4, 3, "a small 4x4 layer with 3 channels")]
     shapes.append((int(rng.integers(5, 9)), int(rng.integers(3, 5)), 2, "a wide layer, 2 channels"))
     shapes.append((int(rng.integers(3, 6)), int(rng.integers(6, 10)), int(rng.integers(5, 8)), ""))
     shapes.append((1, int(rng.integers(7, 12)), 4, "a single row of positions"))
-    cases = []
+    settings = []
     for height, width, channels, description in shapes:
         activations = rng.normal(size=(height, width, channels)).astype(np.float32)
         if description.startswith("a small"):
             activations = np.abs(activations)  # post-ReLU: non-negative, mean far from 0
-        cases.append(
-            Case(
-                description=f"{description or 'random activations'}: [{height}, {width}, "
-                f"{channels}]",
-                args=(activations,),
-                expected=_gram_reference(activations),
-                hint=_GRAM_HINT,
-                rtol=1e-4,
-                atol=1e-5,
-            )
-        )
-    return cases
+        shown = f"{description or 'random activations'}: [{height}, {width}, {channels}]"
+        settings.append((activations, shown))
+    return reference_cases(settings, style.gram_matrix, hint=_GRAM_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _compare_gram(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_gram(have: np.ndarray, case: Case) -> str | None:
     (activations,) = case.args
     height, width, channels = activations.shape
     features = activations.reshape(-1, channels).astype(np.float64)
     want = np.asarray(case.expected, dtype=np.float64)
     positions = height * width
     if have.shape == (positions, positions):
-        return message + (
-            " (that is F F^T, position by position: transpose the other factor, G = F^T F, "
-            "to compare channels)"
+        return (
+            "that is F F^T, position by position: transpose the other factor, G = F^T F, "
+            "to compare channels"
         )
     if have.shape != want.shape:
-        return message
+        return None
     if matches(have, want * positions, case.rtol, case.atol):
-        return message + f" (not normalized: divide by the number of positions H * W = {positions})"
+        return f"not normalized: divide by the number of positions H * W = {positions}"
     for divisor, what in ((positions * channels, "H * W * C"), (channels, "C")):
         if matches(have, want * positions / divisor, case.rtol, case.atol):
-            return message + f" (divided by {what}: divide by the number of positions, H * W)"
+            return f"divided by {what}: divide by the number of positions, H * W"
     if matches(have, want * positions / (positions - 1), case.rtol, case.atol) and positions > 1:
-        return message + " (divided by H * W - 1: average over the H * W positions)"
+        return "divided by H * W - 1: average over the H * W positions"
     centred = features - features.mean(axis=0)
     if matches(have, centred.T @ centred / positions, case.rtol, case.atol):
-        return message + " (the mean was subtracted: a Gram matrix is not a covariance)"
-    return message
+        return "the mean was subtracted: a Gram matrix is not a covariance"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.gram_matrix",
-        target="gram_matrix",
-        make_cases=_gram_cases,
-        compare=_compare_gram,
-        title="Style as statistics: the Gram matrix of a layer",
-    )
+define(
+    TOPIC,
+    "gram_matrix",
+    _gram_cases,
+    numeric_compare(_explain_gram),
+    title="Style as statistics: the Gram matrix of a layer",
 )
 
 
@@ -108,12 +89,6 @@ _SPHERE_HINT = (
     "u = 0.5 + atan2(x, z) / (2 pi) (np.arctan2 takes x first here, then z) and "
     "v = acos(y) / pi; stack them last: [N, 2] with columns (u, v)."
 )
-
-
-def _sphere_reference(points: np.ndarray) -> np.ndarray:
-    from course_lib.lucid.optvis.param import texture
-
-    return texture.sphere_uv(points).numpy()
 
 
 def _sphere_points(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -131,58 +106,42 @@ def _sphere_cases(rng: np.random.Generator) -> list[Case]:
     for count in (int(rng.integers(4, 8)), int(rng.integers(10, 20))):
         batches.append((_sphere_points(rng, count), f"{count} random points on the unit sphere"))
     batches.append((_sphere_points(rng, 3).astype(np.float32), "3 points, float32"))
-    return [
-        Case(
-            description=description,
-            args=(points,),
-            expected=_sphere_reference(points),
-            hint=_SPHERE_HINT,
-            rtol=1e-4,
-            atol=1e-5,
-        )
-        for points, description in batches
-    ]
+    return reference_cases(batches, texture.sphere_uv, hint=_SPHERE_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _compare_sphere(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_sphere(have: np.ndarray, case: Case) -> str | None:
     (points,) = case.args
     x, y, z = np.asarray(points, dtype=np.float64).T
     want = np.asarray(case.expected, dtype=np.float64)
     if have.shape == want.shape[::-1]:
-        return message + " (one row per point: stack u and v on the last axis, [N, 2])"
+        return "one row per point: stack u and v on the last axis, [N, 2]"
     if have.shape != want.shape:
-        return message
+        return None
     if matches(have, want[:, ::-1], case.rtol, case.atol):
-        return message + " (u and v are swapped: u, the azimuth, comes first)"
+        return "u and v are swapped: u, the azimuth, comes first"
     u, v = want[:, 0], want[:, 1]
     if matches(have[:, 1], v, case.rtol, case.atol):
         if matches(have[:, 0], 0.5 + np.arctan2(z, x) / (2 * math.pi), case.rtol, case.atol):
-            return message + " (atan2's arguments are swapped: atan2(x, z), x first)"
+            return "atan2's arguments are swapped: atan2(x, z), x first"
         if matches(have[:, 0], u - 0.5, case.rtol, case.atol):
-            return message + " (u is missing the 0.5 offset: atan2 is in (-pi, pi], u in [0, 1])"
+            return "u is missing the 0.5 offset: atan2 is in (-pi, pi], u in [0, 1]"
         if matches(have[:, 0], 0.5 + np.arctan2(x, z) / math.pi, case.rtol, case.atol):
-            return message + " (divide the azimuth by 2 pi, a full turn, not by pi)"
-        return message
+            return "divide the azimuth by 2 pi, a full turn, not by pi"
+        return None
     if matches(have[:, 0], u, case.rtol, case.atol):
         if matches(have[:, 1], 1.0 - v, case.rtol, case.atol):
-            return message + " (v is upside down: v = 0 at the north pole, y = 1, so acos(y))"
+            return "v is upside down: v = 0 at the north pole, y = 1, so acos(y)"
         if matches(have[:, 1], np.arccos(y) / (2 * math.pi), case.rtol, case.atol):
-            return message + " (the polar angle spans [0, pi]: divide by pi, not 2 pi)"
+            return "the polar angle spans [0, pi]: divide by pi, not 2 pi"
         if matches(have[:, 1], np.degrees(np.arccos(y)) / math.pi, case.rtol, case.atol):
-            return message + " (degrees: keep the angles in radians)"
-    return message
+            return "degrees: keep the angles in radians"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.sphere_uv",
-        target="sphere_uv",
-        make_cases=_sphere_cases,
-        compare=_compare_sphere,
-        title="Texture coordinates on a sphere",
-    )
+define(
+    TOPIC,
+    "sphere_uv",
+    _sphere_cases,
+    numeric_compare(_explain_sphere),
+    title="Texture coordinates on a sphere",
 )

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.exercise import Case, define
 from course_lib.lucid.optvis import objectives, transform
 
 TOPIC = "feature_visualization"
@@ -67,20 +67,15 @@ def _channel_cases(rng: np.random.Generator) -> list[Case]:
     )
     settings.append(((2, 6, 5, 5), 0, True, "the first channel"))
     settings.append(((1, 3, 3, 16), 15, False, "the last channel"))
-    cases = []
-    for shape, n_channel, relu, description in settings:
-        activations = _activations(rng, shape, relu)
-        cases.append(
-            Case(
-                description=f"{description}: activations {list(shape)}, n_channel={n_channel}",
-                args=(activations, n_channel),
-                expected=channel_reference(activations, n_channel).numpy(),
-                hint=_CHANNEL_HINT,
-                rtol=1e-4,
-                atol=1e-5,
-            )
+    drawn = [
+        (
+            _activations(rng, shape, relu),
+            n_channel,
+            f"{description}: activations {list(shape)}, n_channel={n_channel}",
         )
-    return cases
+        for shape, n_channel, relu, description in settings
+    ]
+    return reference_cases(drawn, channel_reference, hint=_CHANNEL_HINT, rtol=1e-4, atol=1e-5)
 
 
 def _channel_mistakes(a: np.ndarray, n: int) -> list[tuple[Any, str]]:
@@ -118,29 +113,21 @@ def _channel_mistakes(a: np.ndarray, n: int) -> list[tuple[Any, str]]:
     return candidates
 
 
-def _compare_channel(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_channel(have: np.ndarray, case: Case) -> str | None:
     activations, n_channel = case.args
     a = activations.numpy().astype(np.float64)
-    for wrong, explanation in _channel_mistakes(a, n_channel):
-        if matches(have, wrong, case.rtol, case.atol):
-            return message + f" ({explanation})"
-    if have.shape != ():
-        return message + " (the objective is a single number, a scalar)"
-    return message
+    explanation = first_match(have, _channel_mistakes(a, n_channel), case.rtol, case.atol)
+    if explanation is None and have.shape != ():
+        return "the objective is a single number, a scalar"
+    return explanation
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.channel_objective",
-        target="channel_objective",
-        make_cases=_channel_cases,
-        compare=_compare_channel,
-        title="The channel objective: one channel's mean activation",
-    )
+define(
+    TOPIC,
+    "channel_objective",
+    _channel_cases,
+    numeric_compare(_explain_channel),
+    title="The channel objective: one channel's mean activation",
 )
 
 
@@ -170,18 +157,16 @@ def _jitter_cases(rng: np.random.Generator) -> list[Case]:
     dy, dx = (int(v) for v in rng.choice(np.arange(d + 1), size=2, replace=False))
     settings.append(((3, 16, 12, 1), d, (dy, dx), "three one-channel images"))
     settings.append(((2, 6, 6, 3), 1, (1, 0), "the smallest jitter, d = 1"))
-    cases = []
-    for shape, d, offsets, description in settings:
-        images = tf.constant(rng.uniform(size=shape).astype(np.float32))
-        cases.append(
-            Case(
-                description=f"{description}: images {list(shape)}, d={d}, offsets={offsets}",
-                args=(images, d, offsets),
-                expected=jitter_reference(images, d, offsets).numpy(),
-                hint=_JITTER_HINT,
-            )
+    drawn = [
+        (
+            tf.constant(rng.uniform(size=shape).astype(np.float32)),
+            d,
+            offsets,
+            f"{description}: images {list(shape)}, d={d}, offsets={offsets}",
         )
-    return cases
+        for shape, d, offsets, description in settings
+    ]
+    return reference_cases(drawn, jitter_reference, hint=_JITTER_HINT)
 
 
 def _jitter_mistakes(x: np.ndarray, d: int, offsets: tuple[int, int]) -> list[tuple[Any, str]]:
@@ -226,31 +211,23 @@ def _jitter_mistakes(x: np.ndarray, d: int, offsets: tuple[int, int]) -> list[tu
     return candidates
 
 
-def _compare_jitter(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_jitter(have: np.ndarray, case: Case) -> str | None:
     images, d, offsets = case.args
     x = images.numpy().astype(np.float64)
-    for wrong, explanation in _jitter_mistakes(x, d, offsets):
-        if matches(have, wrong, case.rtol, case.atol):
-            return message + f" ({explanation})"
+    explanation = first_match(have, _jitter_mistakes(x, d, offsets), case.rtol, case.atol)
     want = np.shape(case.expected)
-    if have.ndim == 4 and have.shape[1:3] != want[1:3]:
-        return message + (
-            f" (the crop is {have.shape[1]}x{have.shape[2]}: it must be (H - d) x (W - d), "
-            f"here {want[1]}x{want[2]})"
+    if explanation is None and have.ndim == 4 and have.shape[1:3] != want[1:3]:
+        return (
+            f"the crop is {have.shape[1]}x{have.shape[2]}: it must be (H - d) x (W - d), "
+            f"here {want[1]}x{want[2]}"
         )
-    return message
+    return explanation
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.jitter",
-        target="jitter",
-        make_cases=_jitter_cases,
-        compare=_compare_jitter,
-        title="Jitter: a crop at given offsets",
-    )
+define(
+    TOPIC,
+    "jitter",
+    _jitter_cases,
+    numeric_compare(_explain_jitter),
+    title="Jitter: a crop at given offsets",
 )

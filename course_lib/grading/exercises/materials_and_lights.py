@@ -13,12 +13,10 @@ other half has one of them below (so below-horizon mistakes show).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.exercise import Case, define
 from course_lib.graphics.rendering.reflectance import blinn_phong, lambertian
 
 TOPIC = "materials_and_lights"
@@ -66,38 +64,38 @@ _BLINN_PHONG_HINT = (
 )
 
 
-def _blinn_phong_cases(rng: np.random.Generator) -> list[Case]:
-    cases = []
-    incoming, outgoing, normal = _course_listing()
-    cases.append(
-        Case(
-            description="the course's listing: normal (0, 1, 0), shininess 0.5, white",
-            args=(incoming, outgoing, normal, np.array([0.5]), np.array([1.0, 1.0, 1.0])),
-        )
+def _random_description(count: int, channels: int) -> str:
+    return (
+        f"{count} random unit vectors (half of them above the horizon), "
+        f"albedo with {channels} channel(s)"
     )
+
+
+def _blinn_phong_cases(rng: np.random.Generator) -> list[Case]:
+    settings = [
+        (
+            *_course_listing(),
+            np.array([0.5]),
+            np.array([1.0, 1.0, 1.0]),
+            "the course's listing: normal (0, 1, 0), shininess 0.5, white",
+        )
+    ]
     for count, channels, top in ((8, 3, 8.0), (12, 3, 60.0), (8, 1, 20.0)):
         incoming, outgoing, normal = _directions(rng, count)
         shininess = rng.uniform(1.0, top, (count, 1))
         albedo = rng.uniform(0.1, 1.0, (count, channels))
-        cases.append(
-            Case(
-                description=f"{count} random unit vectors (half of them above the horizon), "
-                f"albedo with {channels} channel(s)",
-                args=(incoming, outgoing, normal, shininess, albedo),
-            )
+        settings.append(
+            (incoming, outgoing, normal, shininess, albedo, _random_description(count, channels))
         )
-    incoming, outgoing, normal = _directions(rng, 4)
-    cases.append(
-        Case(
-            description="4 configurations sharing one shininess [1] and one albedo [3]",
-            args=(incoming, outgoing, normal, np.array([10.0]), np.array([0.9, 0.5, 0.2])),
+    settings.append(
+        (
+            *_directions(rng, 4),
+            np.array([10.0]),
+            np.array([0.9, 0.5, 0.2]),
+            "4 configurations sharing one shininess [1] and one albedo [3]",
         )
     )
-    for case in cases:
-        case.expected = blinn_phong.brdf(*case.args).numpy()
-        case.hint = _BLINN_PHONG_HINT
-        case.rtol, case.atol = 1e-4, 1e-6
-    return cases
+    return reference_cases(settings, blinn_phong.brdf, hint=_BLINN_PHONG_HINT, rtol=1e-4, atol=1e-6)
 
 
 def _blinn_phong_mistakes(args: tuple) -> list[tuple[np.ndarray, str]]:
@@ -146,25 +144,16 @@ def _blinn_phong_mistakes(args: tuple) -> list[tuple[np.ndarray, str]]:
     ]
 
 
-def _compare_blinn_phong(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
-    for candidate, hint in _blinn_phong_mistakes(case.args):
-        if matches(have, candidate, case.rtol, case.atol):
-            return f"{message} ({hint})"
-    return message
+def _explain_blinn_phong(have: np.ndarray, case: Case) -> str | None:
+    return first_match(have, _blinn_phong_mistakes(case.args), case.rtol, case.atol)
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.blinn_phong_brdf",
-        target="blinn_phong_brdf",
-        make_cases=_blinn_phong_cases,
-        compare=_compare_blinn_phong,
-        title="The energy-normalized Blinn-Phong BRDF",
-    )
+define(
+    TOPIC,
+    "blinn_phong_brdf",
+    _blinn_phong_cases,
+    numeric_compare(_explain_blinn_phong),
+    title="The energy-normalized Blinn-Phong BRDF",
 )
 
 
@@ -177,36 +166,21 @@ _LAMBERTIAN_HINT = (
 
 
 def _lambertian_cases(rng: np.random.Generator) -> list[Case]:
-    cases = []
-    incoming, outgoing, normal = _course_listing()
-    cases.append(
-        Case(
-            description="the course's listing: normal (0, 1, 0), albedo (1, 1, 1)",
-            args=(incoming, outgoing, normal, np.array([1.0, 1.0, 1.0])),
+    settings = [
+        (
+            *_course_listing(),
+            np.array([1.0, 1.0, 1.0]),
+            "the course's listing: normal (0, 1, 0), albedo (1, 1, 1)",
         )
-    )
+    ]
     for count, channels in ((8, 3), (10, 3), (6, 2)):
         incoming, outgoing, normal = _directions(rng, count)
         albedo = rng.uniform(0.1, 1.0, (count, channels))
-        cases.append(
-            Case(
-                description=f"{count} random unit vectors (half of them above the horizon), "
-                f"albedo with {channels} channel(s)",
-                args=(incoming, outgoing, normal, albedo),
-            )
-        )
-    for case in cases:
-        case.expected = lambertian.brdf(*case.args).numpy()
-        case.hint = _LAMBERTIAN_HINT
-        case.rtol, case.atol = 1e-4, 1e-6
-    return cases
+        settings.append((incoming, outgoing, normal, albedo, _random_description(count, channels)))
+    return reference_cases(settings, lambertian.brdf, hint=_LAMBERTIAN_HINT, rtol=1e-4, atol=1e-6)
 
 
-def _compare_lambertian(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_lambertian(have: np.ndarray, case: Case) -> str | None:
     incoming, outgoing, normal, albedo = (np.asarray(a, np.float64) for a in case.args)
     visible = _visible(incoming, outgoing, normal)
     cosine = np.maximum(_dot(normal, -incoming), 0.0)
@@ -236,18 +210,13 @@ def _compare_lambertian(got: Any, case: Case) -> str | None:
             "the cosine n . l belongs to the shading, not to the BRDF: return albedo / pi",
         ),
     ]
-    for candidate, hint in mistakes:
-        if matches(have, candidate, case.rtol, case.atol):
-            return f"{message} ({hint})"
-    return message
+    return first_match(have, mistakes, case.rtol, case.atol)
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.lambertian_brdf",
-        target="lambertian_brdf",
-        make_cases=_lambertian_cases,
-        compare=_compare_lambertian,
-        title="The Lambertian BRDF",
-    )
+define(
+    TOPIC,
+    "lambertian_brdf",
+    _lambertian_cases,
+    numeric_compare(_explain_lambertian),
+    title="The Lambertian BRDF",
 )

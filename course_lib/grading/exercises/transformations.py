@@ -14,8 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.check import compare_values, float_array, matches
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.data import load_cube
+from course_lib.grading.cases import numeric_compare, reference_cases
+from course_lib.grading.check import matches
+from course_lib.grading.exercise import Case, define
+from course_lib.graphics.geometry.transformation import axis_angle, quaternion
 
 TOPIC = "transformations"
 RTOL, ATOL = 1e-4, 1e-5
@@ -39,14 +42,10 @@ _ROTATE_HINT = (
 
 
 def _rotate(point: Any, axis: Any, angle: Any) -> np.ndarray:
-    from course_lib.graphics.geometry.transformation import axis_angle
-
     return axis_angle.rotate(point, axis, angle).numpy()
 
 
 def _rotate_cases(rng: np.random.Generator) -> list[Case]:
-    from course_lib.data import load_cube
-
     settings = [
         (load_cube(), np.array([0, 1, 0], np.float32), np.array([np.pi / 4], np.float32),
          "the course's cube, axis=[0, 1, 0], angle=pi/4"),
@@ -80,56 +79,37 @@ def _rotate_cases(rng: np.random.Generator) -> list[Case]:
             "half a turn, a quarter turn backwards, and no turn at all",
         )
     )
-    return [
-        Case(
-            description=description,
-            args=(point, axis, angle),
-            expected=_rotate(point, axis, angle),
-            hint=_ROTATE_HINT,
-            rtol=RTOL,
-            atol=ATOL,
-        )
-        for point, axis, angle, description in settings
-    ]
+    return reference_cases(settings, _rotate, hint=_ROTATE_HINT, rtol=RTOL, atol=ATOL)
 
 
-def _compare_rotate(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_rotate(have: np.ndarray, case: Case) -> str | None:
     point, axis, angle = (np.asarray(a, np.float64) for a in case.args)
     cos, sin = np.cos(angle), np.sin(angle)
     along = axis * np.sum(axis * point, axis=-1, keepdims=True)
     cross = np.cross(np.broadcast_to(axis, np.broadcast_shapes(axis.shape, point.shape)), point)
     if matches(have, _rotate(point, axis, -angle), RTOL, ATOL):
-        return message + (
-            " (you rotated the wrong way: the cross term is axis x point, not point x axis)"
-        )
+        return "you rotated the wrong way: the cross term is axis x point, not point x axis"
     if matches(have, _rotate(point, axis, np.radians(angle)), RTOL, ATOL) or matches(
         have, _rotate(point, axis, np.degrees(angle)), RTOL, ATOL
     ):
-        return message + " (the angle is already in radians: pass it to cos and sin unchanged)"
+        return "the angle is already in radians: pass it to cos and sin unchanged"
     if matches(have, point * cos + cross * sin + along, RTOL, ATOL):
-        return message + (
-            " (the term along the axis is axis (axis . point) (1 - cos(angle)): the (1 - cos) "
-            "factor is missing)"
+        return (
+            "the term along the axis is axis (axis . point) (1 - cos(angle)): the (1 - cos) "
+            "factor is missing"
         )
     if matches(have, point * cos + cross * sin, RTOL, ATOL):
-        return message + (
-            " (the component along the axis is lost: add axis (axis . point) (1 - cos(angle)))"
-        )
-    return message
+        return "the component along the axis is lost: add axis (axis . point) (1 - cos(angle))"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.axis_angle_rotate",
-        target="rotate",
-        make_cases=_rotate_cases,
-        compare=_compare_rotate,
-        title="Rodrigues' formula: rotate points about an axis",
-    )
+define(
+    TOPIC,
+    "axis_angle_rotate",
+    _rotate_cases,
+    numeric_compare(_explain_rotate),
+    title="Rodrigues' formula: rotate points about an axis",
+    target="rotate",
 )
 
 
@@ -142,8 +122,6 @@ _MULTIPLY_HINT = (
 
 
 def _multiply(q1: Any, q2: Any) -> np.ndarray:
-    from course_lib.graphics.geometry.transformation import quaternion
-
     return quaternion.multiply(q1, q2).numpy()
 
 
@@ -162,17 +140,7 @@ def _multiply_cases(rng: np.random.Generator) -> list[Case]:
         settings.append((q1.astype(np.float32), q2.astype(np.float32), f"{n} {description}"))
     half = np.array([0.0, 0.0, np.sin(np.pi / 8), np.cos(np.pi / 8)], np.float32)
     settings.append((half, half, "45 degrees about z, twice (= 90 degrees about z)"))
-    return [
-        Case(
-            description=description,
-            args=(q1, q2),
-            expected=_multiply(q1, q2),
-            hint=_MULTIPLY_HINT,
-            rtol=RTOL,
-            atol=ATOL,
-        )
-        for q1, q2, description in settings
-    ]
+    return reference_cases(settings, _multiply, hint=_MULTIPLY_HINT, rtol=RTOL, atol=ATOL)
 
 
 def _scalar_first_product(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
@@ -180,39 +148,34 @@ def _scalar_first_product(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     return np.roll(_multiply(np.roll(q1, -1, axis=-1), np.roll(q2, -1, axis=-1)), 1, axis=-1)
 
 
-def _compare_multiply(got: Any, case: Case) -> str | None:
-    have = float_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
+def _explain_multiply(have: np.ndarray, case: Case) -> str | None:
     q1, q2 = (np.asarray(a, np.float64) for a in case.args)
     v1, w1, v2, w2 = q1[..., :3], q1[..., 3:], q2[..., :3], q2[..., 3:]
     if matches(have, _multiply(q2, q1), RTOL, ATOL):
-        return message + (
-            " (that is q2 q1: the cross term is v1 x v2, not v2 x v1, because the product is "
-            "not commutative)"
+        return (
+            "that is q2 q1: the cross term is v1 x v2, not v2 x v1, because the product is "
+            "not commutative"
         )
     if matches(have, _scalar_first_product(q1, q2), RTOL, ATOL):
-        return message + (
-            " (the quaternions were read as [w, x, y, z]: here they are stored [x, y, z, w], "
-            "scalar last)"
+        return (
+            "the quaternions were read as [w, x, y, z]: here they are stored [x, y, z, w], "
+            "scalar last"
         )
     if matches(have, np.roll(case.expected, 1, axis=-1), RTOL, ATOL):
-        return message + " (the result is stored [w, x, y, z]: return [x, y, z, w], scalar last)"
+        return "the result is stored [w, x, y, z]: return [x, y, z, w], scalar last"
     plus_dot = w1 * w2 + np.sum(v1 * v2, axis=-1, keepdims=True)
     if matches(
         have, np.concatenate([w1 * v2 + w2 * v1 + np.cross(v1, v2), plus_dot], -1), RTOL, ATOL
     ):
-        return message + " (the scalar part is w1 w2 MINUS v1 . v2)"
-    return message
+        return "the scalar part is w1 w2 MINUS v1 . v2"
+    return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.quaternion_multiply",
-        target="multiply",
-        make_cases=_multiply_cases,
-        compare=_compare_multiply,
-        title="The Hamilton product of two quaternions [x, y, z, w]",
-    )
+define(
+    TOPIC,
+    "quaternion_multiply",
+    _multiply_cases,
+    numeric_compare(_explain_multiply),
+    title="The Hamilton product of two quaternions [x, y, z, w]",
+    target="multiply",
 )
