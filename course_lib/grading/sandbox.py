@@ -172,7 +172,9 @@ def _last_words(log_path: Path) -> str:
     return lines[-1][:200] if lines else ""
 
 
-def _kernel_environment(marker: str, seed: int, recorded_path: Path, ipython_dir: Path) -> dict:
+def _kernel_environment(
+    marker: str, seed: int, recorded_path: Path, ipython_dir: Path
+) -> dict[str, str]:
     """This process's environment for the kernel, with the run's marker, seed and files."""
     env = dict(os.environ)
     env.update(
@@ -257,7 +259,7 @@ def run_notebook(
         watchdog = Watchdog(limits.memory_mb * 2**20, limits.interrupt_grace)
         watchdog.start()
         try:
-            _run_sync(_Driver(nb, settings, watchdog, run).drive())
+            _run_sync(_drive(nb, settings, watchdog, run))
         finally:
             watchdog.kill_all()
             watchdog.stop()
@@ -289,6 +291,13 @@ def _run_sync(coroutine) -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+async def _drive(
+    nb: nbformat.NotebookNode, settings: _Settings, watchdog: Watchdog, run: KernelRun
+) -> None:
+    # The driver is made in the event loop that runs it: its kernel client belongs to that loop.
+    await _Driver(nb, settings, watchdog, run).drive()
 
 
 class _Driver:
