@@ -5,6 +5,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -13,9 +17,10 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course_lib import cli
+from course_lib import _processes, cli
 from course_lib.grading import assign, batch
 from course_lib.grading.sandbox import MARKER_ENV, Limits, run_notebook
+from course_lib.grading.watchdog import Watchdog
 
 FIXTURES = Path(__file__).resolve().parent / "grading_fixtures"
 IDS = ["demo.add", "demo.scale"]
@@ -384,3 +389,44 @@ def test_a_grader_failure_on_one_submission_does_not_stop_the_batch(tmp_path, mo
         ("b.ipynb", "passed"),
     ]
     assert "could not run the notebook: RuntimeError: no kernel for you" in rows[0].feedback
+
+
+def _watched(code: str, memory_mb: float, grace: float):
+    """A child in its own group running ``code`` (which prints "ready"), and its watchdog."""
+    child = _processes.start_in_new_group(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    assert child.stdout.readline().strip() == b"ready"
+    dog = Watchdog(memory_mb * 2**20, grace)
+    dog.attach(child.pid)
+    dog.start()
+    return child, dog
+
+
+def test_the_watchdog_interrupts_then_kills_a_process_past_its_deadline():
+    code = (
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\ntime.sleep(300)"
+    )
+    child, dog = _watched(code, memory_mb=4096, grace=0.3)
+    try:
+        dog.arm(time.monotonic() + 0.2)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+        assert dog.fired and dog.timeout_killed and not dog.memory_killed
+    finally:
+        dog.stop()
+        _processes.stop([child])
+        child.stdout.close()
+
+
+def test_the_watchdog_kills_a_process_over_the_memory_limit():
+    code = "x = b'x' * (160 * 2**20)\nprint('ready', flush=True)\nimport time\ntime.sleep(300)"
+    child, dog = _watched(code, memory_mb=64, grace=0.3)
+    try:
+        assert child.wait(timeout=30) == -signal.SIGKILL
+        assert dog.memory_killed and not dog.fired
+        assert dog.peak_rss > 64 * 2**20
+    finally:
+        dog.stop()
+        _processes.stop([child])
+        child.stdout.close()
