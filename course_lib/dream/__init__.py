@@ -1,6 +1,8 @@
 """DeepDream (book/part1/05_deepdream): gradient ascent on an image, tiled gradients and octaves.
 
-See :mod:`~course_lib.dream.deepdream`. A typical run on InceptionV3 (inputs in [-1, 1])::
+See :mod:`~course_lib.dream.deepdream` (steps, loops, octaves) and
+:mod:`~course_lib.dream.gradients` (the cut model, the objective, tiled gradients). A typical
+run on InceptionV3 (inputs in [-1, 1])::
 
     base = keras.applications.InceptionV3(include_top=False, weights="imagenet")
     model = dream.dream_model(base, ["mixed3", "mixed5"])

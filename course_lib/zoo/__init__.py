@@ -9,6 +9,9 @@
   tested offline (``COURSE_IMAGENET_WEIGHTS=seeded``).
 - :func:`free_size_model`: a fixed-input-size model (InceptionV3 with its classifier) copied onto
   an input of any image size, same weights.
+- :mod:`.features`: the one home for unwrapping (a ``VisualizationModel`` and its value range),
+  checking (the single image input, layer names) and cutting Keras models at named layers
+  (``feature_extractor``, ``layer_model``), used by ``lucid``, ``dream`` and style transfer.
 - :func:`list_course_models`, :func:`load_course_model`: models trained for the course and shipped
   with the package (``"shapes_cnn"`` on procedural shapes, ``"digits_cnn"`` on digits), retrained
   with ``python -m course_lib.zoo.train NAME``.

@@ -18,8 +18,9 @@ atlas* (Carter et al., Distill 2019) shows the activations of many images at onc
 neighbouring cells push toward the same class, against all pairs of cells;
 :func:`direction_match` whether each icon shows its own cell's direction.
 
-Layout convention: ``points[:, 0]`` is the horizontal coordinate (the grid's column),
-``points[:, 1]`` the vertical one (the grid's row, row 0 at the top), both in [0, 1].
+Steps 2 and 3 live in :mod:`.atlas_layout` (importable from here too), with its layout
+convention: ``points[:, 0]`` is the horizontal coordinate (the grid's column), ``points[:, 1]``
+the vertical one (the grid's row, row 0 at the top), both in [0, 1].
 """
 
 from __future__ import annotations
