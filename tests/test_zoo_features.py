@@ -35,15 +35,6 @@ def _cut(model: keras.Model, name: str) -> keras.Model:
     return keras.Model(model.input, model.get_layer(name).output)
 
 
-class _Subclassed(keras.Model):
-    def __init__(self):
-        super().__init__()
-        self.conv = keras.layers.Conv2D(2, 3, name="conv")
-
-    def call(self, inputs):
-        return self.conv(inputs)
-
-
 # --- unwrapping and the input check -------------------------------------------------------------
 
 
@@ -72,8 +63,9 @@ def test_image_input_is_the_models_one_image_input(small):
     two = keras.Model(inputs, keras.layers.Add()(inputs))
     with pytest.raises(ValueError, match=r"one \[N, H, W, C\] or \[N, H, W\] image input"):
         features.image_input(two, ranks=(4, 3))
+    unbuilt = keras.Sequential([keras.layers.Conv2D(2, 3, name="conv")])  # no keras.Input
     with pytest.raises(ValueError, match="built on keras.Input"):
-        features.image_input(_Subclassed())
+        features.image_input(unbuilt)
     with pytest.raises(TypeError, match="model must be a keras.Model, got VisualizationModel"):
         features.image_input(_wrapped(small))
 

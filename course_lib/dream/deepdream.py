@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib import checks
-from course_lib.dream.gradients import (
+from course_lib.dream.gradients import (  # noqa: F401 - re-exported, as before the split
     EPSILON,
     dream_gradients,
     dream_loss,
@@ -391,25 +391,3 @@ def run_deep_dream_with_octaves(
         trace.extend(octave_trace)
     dreamed = tf.image.resize(dreamed, base_size)
     return deprocess(dreamed, dream.value_range).numpy(), np.asarray(trace, np.float32)
-
-
-__all__ = [
-    "CACHE_SIZE",
-    "DEFAULT_VALUE_RANGE",
-    "EPSILON",
-    "DeepDream",
-    "deprocess",
-    "dream_gradients",
-    "dream_loss",
-    "dream_model",
-    "get_deep_dream",
-    "gradient_ascent_step",
-    "normalize_gradients",
-    "octave_sizes",
-    "preprocess",
-    "random_shift",
-    "run_deep_dream",
-    "run_deep_dream_with_octaves",
-    "tile_bounds",
-    "tiled_gradients",
-]
