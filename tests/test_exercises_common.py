@@ -5,25 +5,41 @@
 - The hidden cases are drawn from the seed: the same seed gives the same cases, another seed
   other ones (so the batch grader's seed differs from the one learners see).
 
-The topic files (``test_exercises_<topic>.py``) test what is particular to each exercise: that
-the reference passes, and that typical mistakes get their hint.
+The topic files (``test_exercises_<topic>.py``) hold what is particular to each exercise, as
+tables that the tests below run:
+
+- ``REFERENCES``: exercise id -> the reference answer. Together they name every exercise of
+  their topics, each of which has its target (the id's name, or ``TARGETS[id]``);
+- ``CORRECT``: exercise id -> an independently written answer, or a list of them;
+- ``WRONG``: ``(exercise id, wrong answer, words its feedback must contain)``, typical mistakes;
+  with ``MISTAKES_FAIL_EVERY_CASE``, each must also fail every case, the first included;
+- ``MIN_CASES`` (default 4) and ``SEEDS`` (default ``assert_answer_passes``'): how many hidden
+  cases each seed must draw, and which seeds the answers pass on;
+- ``STUBS``: exercise id -> its stub, for targets that the grader calls in a way of its own (a
+  factory, a ``tf.function``), so that a plain raising function is not their stub.
+
+and their own tests of the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from course_lib import grading
+from course_lib.grading.testing import assert_answer_passes, assert_mistake_hinted
 
 EXERCISES = grading.list_exercises()
-
-#: Exercises whose target the grader calls in a way of its own (a factory, a generator), so that
-#: a plain raising function is not their stub; their topic files test their stubs.
-OWN_STUBS = {"speed_and_scale.make_scaled_sum", "speed_and_scale.collatz_steps"}
+TOPIC_TESTS = {
+    path.stem: importlib.import_module(path.stem)
+    for path in sorted(Path(__file__).parent.glob("test_exercises_*.py"))
+    if path.stem != Path(__file__).stem
+}
 
 
 def _stub(*args, **kwargs):
@@ -32,6 +48,41 @@ def _stub(*args, **kwargs):
 
 def _broken(*args, **kwargs):
     raise ValueError("shapes do not match")
+
+
+STUBS = {
+    exercise_id: stub
+    for module in TOPIC_TESTS.values()
+    for exercise_id, stub in getattr(module, "STUBS", {}).items()
+}
+REFERENCES = {
+    exercise_id: (module, answer)
+    for module in TOPIC_TESTS.values()
+    for exercise_id, answer in module.REFERENCES.items()
+}
+
+
+def _answers() -> list[Any]:
+    params = []
+    for module in TOPIC_TESTS.values():
+        correct = getattr(module, "CORRECT", {})
+        for exercise_id, reference in module.REFERENCES.items():
+            others = correct.get(exercise_id, [])
+            others = others if isinstance(others, list) else [others]
+            for index, answer in enumerate([reference, *others]):
+                label = "reference" if index == 0 else f"independent {index}"
+                params.append(
+                    pytest.param(module, exercise_id, answer, id=f"{exercise_id}-{label}")
+                )
+    return params
+
+
+def _mistakes() -> list[Any]:
+    return [
+        pytest.param(module, exercise_id, wrong, message, id=f"{exercise_id}: {message}")
+        for module in TOPIC_TESTS.values()
+        for exercise_id, wrong, message in module.WRONG
+    ]
 
 
 def _fingerprint(value: Any, digest: Any) -> None:
@@ -72,13 +123,50 @@ def test_there_are_exercises_for_every_solutions_notebook(repo_root):
     assert topics == {exercise_id.split(".", 1)[0] for exercise_id in EXERCISES}
 
 
-@pytest.mark.parametrize("exercise_id", [e for e in EXERCISES if e not in OWN_STUBS])
+def test_every_exercise_has_a_reference_in_a_topic_file():
+    assert sorted(REFERENCES) == EXERCISES
+
+
+@pytest.mark.parametrize("name", sorted(TOPIC_TESTS))
+def test_a_topic_file_covers_its_topics_and_their_targets(name):
+    module = TOPIC_TESTS[name]
+    topics = sorted({exercise_id.split(".", 1)[0] for exercise_id in module.REFERENCES})
+    ids = [exercise_id for topic in topics for exercise_id in grading.list_exercises(topic)]
+    assert sorted(ids) == sorted(module.REFERENCES)
+    targets = getattr(module, "TARGETS", {})
+    for exercise_id in ids:
+        want = targets.get(exercise_id, exercise_id.split(".")[1])
+        assert grading.get_exercise(exercise_id).target == want
+
+
+@pytest.mark.parametrize(("module", "exercise_id", "answer"), _answers())
+def test_reference_and_independent_answers_pass_every_case(module, exercise_id, answer):
+    seeds = {"seeds": module.SEEDS} if hasattr(module, "SEEDS") else {}
+    assert_answer_passes(exercise_id, answer, min_cases=getattr(module, "MIN_CASES", 4), **seeds)
+
+
+@pytest.mark.parametrize(("module", "exercise_id", "wrong", "message"), _mistakes())
+def test_typical_mistake_gets_specific_feedback(module, exercise_id, wrong, message):
+    result = assert_mistake_hinted(exercise_id, wrong, message)
+    if getattr(module, "MISTAKES_FAIL_EVERY_CASE", False):
+        assert result.score == 0.0
+        assert "case 1 (" in result.feedback
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
+def test_check_prints_the_feedback(exercise_id, capsys):
+    result = grading.check(exercise_id, REFERENCES[exercise_id][1])
+    assert result.passed
+    assert capsys.readouterr().out.startswith(f"✓ {exercise_id}")
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISES)
 def test_the_stub_is_not_attempted(exercise_id):
-    result = grading.grade(grading.get_exercise(exercise_id), _stub, seed=0)
+    result = grading.grade(grading.get_exercise(exercise_id), STUBS.get(exercise_id, _stub), seed=0)
     assert result.status == "not_attempted" and result.score == 0.0
 
 
-@pytest.mark.parametrize("exercise_id", [e for e in EXERCISES if e not in OWN_STUBS])
+@pytest.mark.parametrize("exercise_id", [e for e in EXERCISES if e not in STUBS])
 def test_a_raising_answer_is_reported_and_scores_nothing(exercise_id):
     result = grading.grade(grading.get_exercise(exercise_id), _broken, seed=0)
     assert result.status in ("failed", "error") and result.score == 0.0
