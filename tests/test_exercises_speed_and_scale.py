@@ -23,9 +23,8 @@ def make_scaled_sum():
     return scaled_sum
 
 
-@tf.function(input_signature=SCALAR_INT)
-def collatz_steps(n):
-    steps = tf.constant(0)
+def _collatz_loop(n, steps):
+    """Counts the Collatz updates of ``n`` onto ``steps``; a graph loop when ``n`` is a tensor."""
     while n > 1:
         if n % 2 == 0:
             n = n // 2
@@ -33,6 +32,11 @@ def collatz_steps(n):
             n = 3 * n + 1
         steps += 1
     return steps
+
+
+@tf.function(input_signature=SCALAR_INT)
+def collatz_steps(n):
+    return _collatz_loop(n, tf.constant(0))
 
 
 def make_scaled_sum_with_einsum():
@@ -76,36 +80,31 @@ def _with_reduce_retracing():
     return tf.function(lambda x, scale: scale * tf.reduce_sum(x), reduce_retracing=True)
 
 
-def _fixed_length():
-    @tf.function(input_signature=[tf.TensorSpec([3], tf.float32), tf.TensorSpec([], tf.float32)])
-    def scaled_sum(x, scale):
-        return scale * tf.reduce_sum(x)
-
-    return scaled_sum
+def _maker(signature, scaled_sum):
+    """A ``make_scaled_sum`` that returns a new ``tf.function`` of ``scaled_sum`` each call."""
+    return lambda: tf.function(scaled_sum, input_signature=signature)
 
 
-def _float64_signature():
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.float64), tf.TensorSpec([], tf.float64)])
-    def scaled_sum(x, scale):
-        return scale * tf.reduce_sum(x)
-
-    return scaled_sum
+def _sum_times_scale(x, scale):
+    return scale * tf.reduce_sum(x)
 
 
-def _scale_forgotten():
-    @tf.function(input_signature=VECTOR_AND_SCALE)
-    def scaled_sum(x, scale):
-        return tf.reduce_sum(x)
-
-    return scaled_sum
+def _sum_alone(x, scale):
+    return tf.reduce_sum(x)
 
 
-def _mean_instead_of_sum():
-    @tf.function(input_signature=VECTOR_AND_SCALE)
-    def scaled_sum(x, scale):
-        return scale * tf.reduce_mean(x)
+def _mean_times_scale(x, scale):
+    return scale * tf.reduce_mean(x)
 
-    return scaled_sum
+
+_fixed_length = _maker(
+    [tf.TensorSpec([3], tf.float32), tf.TensorSpec([], tf.float32)], _sum_times_scale
+)
+_float64_signature = _maker(
+    [tf.TensorSpec([None], tf.float64), tf.TensorSpec([], tf.float64)], _sum_times_scale
+)
+_scale_forgotten = _maker(VECTOR_AND_SCALE, _sum_alone)
+_mean_instead_of_sum = _maker(VECTOR_AND_SCALE, _mean_times_scale)
 
 
 def _plain_python():
@@ -114,14 +113,7 @@ def _plain_python():
 
 @tf.function
 def _collatz_without_signature(n):
-    steps = 0
-    while n > 1:
-        if n % 2 == 0:
-            n = n // 2
-        else:
-            n = 3 * n + 1
-        steps += 1
-    return steps
+    return _collatz_loop(n, 0)
 
 
 @tf.function(input_signature=SCALAR_INT)
@@ -136,14 +128,7 @@ def _collatz_with_numpy(n):
 
 @tf.function(input_signature=SCALAR_INT)
 def _collatz_counting_values(n):
-    steps = tf.constant(1)
-    while n > 1:
-        if n % 2 == 0:
-            n = n // 2
-        else:
-            n = 3 * n + 1
-        steps += 1
-    return steps
+    return _collatz_loop(n, tf.constant(1))
 
 
 @tf.function(input_signature=[tf.TensorSpec([], tf.float32)])
