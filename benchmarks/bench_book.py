@@ -27,6 +27,7 @@ import argparse
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -36,7 +37,11 @@ import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from course_lib.perf.benchmark import machine_summary, markdown_table, utc_now
+from course_lib.checks import is_real
+from course_lib.perf.benchmark import markdown_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is no package
+from _report import report_head  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -67,7 +72,7 @@ def chapters(book: Path = BOOK) -> list[Path]:
 def budget_s(nb: nbformat.NotebookNode) -> float:
     """The chapter's budget in seconds: metadata ``course.budget_s``, else the default."""
     value = nb.metadata.get("course", {}).get("budget_s", DEFAULT_BUDGET_S)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if not is_real(value) or value <= 0:
         raise ValueError(f"course.budget_s must be a positive number of seconds, got {value!r}")
     return float(value)
 
@@ -157,21 +162,15 @@ def report(rows: list[dict]) -> str:
         f"{name}={os.environ.get(name, '')!r}"
         for name in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "COURSE_OFFLINE")
     )
-    lines = [
-        "# Chapter execution times",
-        "",
+    intro = [
         "Written by `make bench-book` (`benchmarks/bench_book.py`); the latest measurement,",
         "indicative only. Each chapter ran alone in a fresh kernel in its own folder; wall time",
         "includes the kernel's start; peak RSS is the kernel and its children (1 MB = 2^20 bytes).",
         f"Budgets: `course.budget_s` in the notebook metadata, else {DEFAULT_BUDGET_S:g} s.",
-        "",
-        f"- date: {utc_now()}",
-        f"- machine: {machine_summary()}",
-        f"- environment: {env}",
-        "",
-        markdown_table(
-            table, COLUMNS, formats={"wall_s": ".1f", "peak_rss_mb": ".0f", "budget_s": "g"}
-        ),
+    ]
+    formats = {"wall_s": ".1f", "peak_rss_mb": ".0f", "budget_s": "g"}
+    lines = report_head("Chapter execution times", intro, {"environment": env}) + [
+        markdown_table(table, COLUMNS, formats=formats),
         "",
         f"Total {sum(row['wall_s'] for row in rows):.0f} s for {len(rows)} chapter(s); "
         f"{len(rows) - over} within budget, {over} over budget or failed.",

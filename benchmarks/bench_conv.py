@@ -19,10 +19,9 @@ This is not a test: it never fails, it reports.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import scipy.signal
+from _report import parse_int_options, print_table  # beside this file
 
 from course_lib import conv  # sets TensorFlow's log level before TensorFlow is imported
 from course_lib.perf.benchmark import Comparison, time_alternately, time_callable
@@ -104,27 +103,32 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=512, help="image side (default 512)")
-    parser.add_argument("--naive-size", type=int, default=96, help="naive's image side")
-    parser.add_argument("--repeats", type=int, default=15, help="timed calls per contender")
-    args = parser.parse_args(argv)
+    args = parse_int_options(
+        __doc__.splitlines()[0],
+        argv,
+        size=(512, "image side (default 512)"),
+        naive_size=(96, "naive's image side"),
+        repeats=(15, "timed calls per contender"),
+    )
 
     print(f"Valid cross-correlation of a {args.size}x{args.size} float64 image, median of")
     print(f"{args.repeats} alternating calls; naive timed at {args.naive_size}x{args.naive_size}")
     print("and scaled by output pixels. Ratios are time / SciPy's time (lower is faster).\n")
-    print(
-        "| kernel | SciPy correlate2d (ms) | conv2d (ms) | conv2d / SciPy "
-        "| tf.nn.conv2d / SciPy | conv2d_naive, scaled (ms) | naive / conv2d |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    verdicts = []
+    headers = ["kernel", "SciPy correlate2d (ms)", "conv2d (ms)", "conv2d / SciPy"]
+    headers += ["tf.nn.conv2d / SciPy", "conv2d_naive, scaled (ms)", "naive / conv2d"]
+    table, verdicts = [], []
     for k, c in measure(args.size, args.naive_size, args.repeats).items():
         ratio, naive_ratio = c["ours"].ratio, c["naive"].ratio
-        print(
-            f"| {k}x{k} | {c['ours'].reference.median_ms:.2f} | {c['ours'].candidate.median_ms:.2f}"
-            f" | {ratio:.2f}x | {c['tf'].ratio:.2f}x | {c['naive'].candidate.median_ms:.0f}"
-            f" | {naive_ratio:.0f}x |"
+        table.append(
+            [
+                f"{k}x{k}",
+                f"{c['ours'].reference.median_ms:.2f}",
+                f"{c['ours'].candidate.median_ms:.2f}",
+                f"{ratio:.2f}x",
+                f"{c['tf'].ratio:.2f}x",
+                f"{c['naive'].candidate.median_ms:.0f}",
+                f"{naive_ratio:.0f}x",
+            ]
         )
         verdicts.append(
             f"{k}x{k}: conv2d / SciPy {ratio:.2f}x "
@@ -132,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             f"naive / conv2d {naive_ratio:.0f}x "
             f"({'meets' if naive_ratio >= NAIVE_GOAL else 'MISSES'} >= {NAIVE_GOAL:.0f}x)"
         )
+    print_table(headers, table)
     print()
     for line in verdicts:
         print(f"- {line}")

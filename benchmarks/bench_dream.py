@@ -11,7 +11,6 @@ Usage: python benchmarks/bench_dream.py [--size 256] [--tile-size 128] [--repeat
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 
@@ -21,6 +20,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _report import parse_int_options, print_table  # noqa: E402 - beside this file
 
 from course_lib import config, dream  # noqa: E402
 from course_lib.perf.benchmark import Comparison, compare  # noqa: E402
@@ -94,11 +94,13 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=256, help="image side in pixels")
-    parser.add_argument("--tile-size", type=int, default=128, help="tile side of the tiled step")
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per variant")
-    args = parser.parse_args(argv)
+    args = parse_int_options(
+        __doc__.splitlines()[0],
+        argv,
+        size=(256, "image side in pixels"),
+        tile_size=(128, "tile side of the tiled step"),
+        repeats=(20, "timed calls per variant"),
+    )
 
     results, (traces, tiled_traces) = measure(args.size, args.tile_size, args.repeats)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
@@ -106,11 +108,18 @@ def main(argv: list[str] | None = None) -> None:
         f"DeepDream step on a {args.size}x{args.size} image, small CNN (conv_2 + conv_3), "
         f"{device}, TensorFlow {tf.__version__}; median of {args.repeats} alternating calls\n"
     )
-    print("| step | eager (ms) | tf.function (ms) | eager / tf.function |")
-    print("|---|---:|---:|---:|")
-    for name, c in results.items():
-        eager_ms, compiled_ms = c.reference.median_ms, c.candidate.median_ms
-        print(f"| {name} | {eager_ms:.1f} | {compiled_ms:.1f} | {c.speedup:.2f}x |")
+    print_table(
+        ["step", "eager (ms)", "tf.function (ms)", "eager / tf.function"],
+        [
+            [
+                name,
+                f"{c.reference.median_ms:.1f}",
+                f"{c.candidate.median_ms:.1f}",
+                f"{c.speedup:.2f}x",
+            ]
+            for name, c in results.items()
+        ],
+    )
     print(f"\ntraces: step {traces}, tiled_step {tiled_traces}")
 
 

@@ -22,7 +22,6 @@ Usage: python benchmarks/bench_lucid.py [--size 128] [--steps 128] [--repeats 3]
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 import warnings
@@ -34,6 +33,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _report import parse_int_options, print_table  # noqa: E402 - beside this file
 
 from course_lib import config  # noqa: E402
 from course_lib.lucid.optvis import objectives, param, render  # noqa: E402
@@ -182,11 +182,13 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=128, help="image side in pixels")
-    parser.add_argument("--steps", type=int, default=128, help="steps of one whole call")
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls per length")
-    args = parser.parse_args(argv)
+    args = parse_int_options(
+        __doc__.splitlines()[0],
+        argv,
+        size=(128, "image side in pixels"),
+        steps=(128, "steps of one whole call"),
+        repeats=(3, "timed calls per length"),
+    )
     results = measure(args.size, args.steps, args.repeats)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     print(
@@ -195,13 +197,13 @@ def main(argv: list[str] | None = None) -> None:
         f"median of {args.repeats} calls\n"
     )
     reference = results.get("tf-keras-vis ActivationMaximization")
-    print(f"| variant | steps/s | one {args.steps}-step call (s) | vs tf-keras-vis |")
-    print("|---|---:|---:|---:|")
+    table = []
     for name, result in results.items():
         relative = result["steps_per_s"] / reference["steps_per_s"] if reference else float("nan")
-        print(
-            f"| {name} | {result['steps_per_s']:.1f} | {result['call_s']:.2f} | {relative:.2f}x |"
+        table.append(
+            [name, f"{result['steps_per_s']:.1f}", f"{result['call_s']:.2f}", f"{relative:.2f}x"]
         )
+    print_table(["variant", "steps/s", f"one {args.steps}-step call (s)", "vs tf-keras-vis"], table)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ reports.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from _report import parse_int_options, print_table  # beside this file
 from scipy.spatial.transform import Rotation
 
 # Imported first: sets TensorFlow's log level before TensorFlow is imported.
@@ -98,26 +97,27 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=1_000_000, help="points (default 1M)")
-    parser.add_argument("--repeats", type=int, default=41, help="timed calls per contender")
-    args = parser.parse_args(argv)
+    args = parse_int_options(
+        __doc__.splitlines()[0],
+        argv,
+        points=(1_000_000, "points (default 1M)"),
+        repeats=(41, "timed calls per contender"),
+    )
 
     results = measure(args.points, args.repeats)
     scipy_ms = next(iter(results.values())).reference.median_ms
     print(f"Rotating {args.points:,} points by one rotation, median of {args.repeats} alternating")
     print(f"calls. SciPy Rotation.apply (float64): {scipy_ms:.2f} ms. Ratios are time / SciPy's")
     print("time (lower is faster).\n")
-    print("| contender (float32, tf.function) | time (ms) | / SciPy | goal |")
-    print("|---|---:|---:|---|")
+    table = []
     for key, comparison in results.items():
         goal = "" if key in NO_GOAL else f"≤ {GOAL:g}x"
         if goal:
             goal += " met" if comparison.ratio <= GOAL else " MISSED"
-        print(
-            f"| {CONTENDERS[key]} | {comparison.candidate.median_ms:.2f} "
-            f"| {comparison.ratio:.2f}x | {goal} |"
-        )
+        time_ms, ratio = f"{comparison.candidate.median_ms:.2f}", f"{comparison.ratio:.2f}x"
+        table.append([CONTENDERS[key], time_ms, ratio, goal])
+    headers = ["contender (float32, tf.function)", "time (ms)", "/ SciPy", "goal"]
+    print_table(headers, table, align="lrrl")
     return 0
 
 

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # benchmarks/ is no package: report() imports _report from here
 ROOT = HERE.parent
 DEFAULT_OUT = HERE / "results.md"
 DEFAULT_TIMEOUT_S = 900.0
@@ -150,22 +151,18 @@ def format_row(benchmark: str, row: dict) -> dict:
 
 def report(table_rows: list[dict], problems: list[str], seconds: dict[str, float]) -> str:
     """The Markdown of ``results.md``."""
-    from course_lib.perf.benchmark import machine_summary, markdown_table, utc_now
+    from _report import report_head
 
-    ran = ", ".join(f"{name} {s:.0f} s" for name, s in seconds.items())
-    lines = [
-        "# Benchmark results",
-        "",
+    from course_lib.perf.benchmark import markdown_table
+
+    intro = [
         "Written by `make bench` (`benchmarks/run.py`); the latest measurement, indicative only.",
         "Each ratio is the candidate's median time / the reference's median time, both measured",
         "alternately in one process (below 1: the candidate is faster).",
-        "",
-        f"- date: {utc_now()}",
-        f"- machine: {machine_summary()}",
-        f"- benchmarks (wall time): {ran}",
-        "",
-        markdown_table(table_rows, COLUMNS),
     ]
+    ran = ", ".join(f"{name} {s:.0f} s" for name, s in seconds.items())
+    lines = report_head("Benchmark results", intro, {"benchmarks (wall time)": ran})
+    lines.append(markdown_table(table_rows, COLUMNS))
     if problems:
         lines += ["", "## Problems", ""] + [f"- {problem}" for problem in problems]
     met = [row["met"] for row in table_rows]
