@@ -12,10 +12,11 @@ from course_lib.perf.benchmark import machine_summary, utc_now
 
 
 def parse_int_options(
-    description: str, argv: list[str] | None, **options: tuple[int, str]
+    doc: str, argv: list[str] | None, options: Mapping[str, tuple[int, str]]
 ) -> argparse.Namespace:
-    """Parses ``--some-name N`` for each ``some_name=(default, help)``, in that order."""
-    parser = argparse.ArgumentParser(description=description)
+    """Parses ``--some-name N`` for each ``"some_name": (default, help)`` of ``options``, in
+    that order; the help's description is the first line of ``doc`` (the script's docstring)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     for name, (default, text) in options.items():
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=default, help=text)
     return parser.parse_args(argv)

@@ -29,6 +29,11 @@ from course_lib.perf.benchmark import Comparison, time_alternately, time_callabl
 VECTORIZED_GOAL = 1.5  # conv2d's time / SciPy's time, at most
 NAIVE_GOAL = 100.0  # conv2d_naive's time / conv2d's time, at least
 KERNEL_SIZES = (3, 7)
+OPTIONS = {  # main()'s --options: (default, help)
+    "size": (512, "image side (default 512)"),
+    "naive_size": (96, "naive's image side"),
+    "repeats": (15, "timed calls per contender"),
+}
 
 
 def bench_kernel(
@@ -103,13 +108,7 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_int_options(
-        __doc__.splitlines()[0],
-        argv,
-        size=(512, "image side (default 512)"),
-        naive_size=(96, "naive's image side"),
-        repeats=(15, "timed calls per contender"),
-    )
+    args = parse_int_options(__doc__, argv, OPTIONS)
 
     print(f"Valid cross-correlation of a {args.size}x{args.size} float64 image, median of")
     print(f"{args.repeats} alternating calls; naive timed at {args.naive_size}x{args.naive_size}")

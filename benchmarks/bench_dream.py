@@ -26,6 +26,11 @@ from course_lib import config, dream  # noqa: E402
 from course_lib.perf.benchmark import Comparison, compare  # noqa: E402
 
 WARMUP = 3
+OPTIONS = {  # main()'s --options: (default, help)
+    "size": (256, "image side in pixels"),
+    "tile_size": (128, "tile side of the tiled step"),
+    "repeats": (20, "timed calls per variant"),
+}
 
 
 def small_cnn() -> keras.Model:
@@ -94,13 +99,7 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_int_options(
-        __doc__.splitlines()[0],
-        argv,
-        size=(256, "image side in pixels"),
-        tile_size=(128, "tile side of the tiled step"),
-        repeats=(20, "timed calls per variant"),
-    )
+    args = parse_int_options(__doc__, argv, OPTIONS)
 
     results, (traces, tiled_traces) = measure(args.size, args.tile_size, args.repeats)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"

@@ -40,6 +40,11 @@ from course_lib.lucid.optvis import objectives, param, render  # noqa: E402
 
 CHANNEL = 0
 LAYER = "conv_3"
+OPTIONS = {  # main()'s --options: (default, help)
+    "size": (128, "image side in pixels"),
+    "steps": (128, "steps of one whole call"),
+    "repeats": (3, "timed calls per length"),
+}
 
 
 def small_cnn(size: int) -> keras.Model:
@@ -182,13 +187,7 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_int_options(
-        __doc__.splitlines()[0],
-        argv,
-        size=(128, "image side in pixels"),
-        steps=(128, "steps of one whole call"),
-        repeats=(3, "timed calls per length"),
-    )
+    args = parse_int_options(__doc__, argv, OPTIONS)
     results = measure(args.size, args.steps, args.repeats)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     print(

@@ -41,6 +41,10 @@ CONTENDERS = {
     "matrix_numpy": "rotation_matrix_3d.rotate + .numpy()",
 }
 NO_GOAL = ("einsum", "matrix_numpy")
+OPTIONS = {  # main()'s --options: (default, help)
+    "points": (1_000_000, "points (default 1M)"),
+    "repeats": (41, "timed calls per contender"),
+}
 
 
 def measure(points: int = 1_000_000, repeats: int = 41) -> dict[str, Comparison]:
@@ -97,12 +101,7 @@ def run() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_int_options(
-        __doc__.splitlines()[0],
-        argv,
-        points=(1_000_000, "points (default 1M)"),
-        repeats=(41, "timed calls per contender"),
-    )
+    args = parse_int_options(__doc__, argv, OPTIONS)
 
     results = measure(args.points, args.repeats)
     scipy_ms = next(iter(results.values())).reference.median_ms
