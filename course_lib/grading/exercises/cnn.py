@@ -16,8 +16,8 @@ import numpy as np
 
 from course_lib.basics import cnn
 from course_lib.grading.check import compare_values
-from course_lib.grading.exercise import Case, Exercise, register
-from course_lib.grading.models import compare_models, describe_model
+from course_lib.grading.exercise import Case, define
+from course_lib.grading.model_cases import define_classifier
 
 TOPIC = "cnn"
 
@@ -62,14 +62,12 @@ def _compare_prepare(got: Any, case: Case) -> str | None:
     return message
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.add_channel_axis_and_scale",
-        target="add_channel_axis_and_scale",
-        make_cases=_prepare_cases,
-        compare=_compare_prepare,
-        title="MNIST images as a CNN's input",
-    )
+define(
+    TOPIC,
+    "add_channel_axis_and_scale",
+    _prepare_cases,
+    _compare_prepare,
+    title="MNIST images as a CNN's input",
 )
 
 
@@ -117,14 +115,12 @@ def _compare_count(got: Any, case: Case) -> str | None:
     return message
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.count_conv_params",
-        target="count_conv_params",
-        make_cases=_count_cases,
-        compare=_compare_count,
-        title="Parameters of a convolution layer",
-    )
+define(
+    TOPIC,
+    "count_conv_params",
+    _count_cases,
+    _compare_count,
+    title="Parameters of a convolution layer",
 )
 
 
@@ -210,14 +206,12 @@ def _compare_shape(got: Any, case: Case) -> str | None:
     return message
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.conv_output_shape",
-        target="conv_output_shape",
-        make_cases=_shape_cases,
-        compare=_compare_shape,
-        title="The shape after convolutions and poolings",
-    )
+define(
+    TOPIC,
+    "conv_output_shape",
+    _shape_cases,
+    _compare_shape,
+    title="The shape after convolutions and poolings",
 )
 
 
@@ -232,45 +226,19 @@ _BUILD_HINT = (
 )
 
 
-def _build_cases(rng: np.random.Generator) -> list[Case]:
-    others = rng.choice([k for k in range(2, 13) if k != 10], size=2, replace=False)
-    cases = []
-    for num_classes in (10, *(int(k) for k in others)):
-        images = rng.uniform(0.0, 1.0, size=(int(rng.integers(2, 5)), 28, 28, 1))
-        images = images.astype(np.float32)
-        reference = cnn.build_simple_cnn(num_classes)
-        cases.append(
-            Case(
-                description=f"num_classes={num_classes}, {len(images)} random [28, 28, 1] images",
-                args=(num_classes,),
-                kwargs={"images": images},
-                expected=describe_model(reference, images),
-                hint=_BUILD_HINT,
-            )
-        )
-    return cases
+def _build_images(rng: np.random.Generator) -> np.ndarray:
+    count = int(rng.integers(2, 5))
+    return rng.uniform(0.0, 1.0, size=(count, 28, 28, 1)).astype(np.float32)
 
 
-def _run_build(obj: Any, case: Case) -> dict[str, Any]:
-    return describe_model(obj(*case.args), case.kwargs["images"])
-
-
-def _compare_build(got: dict[str, Any], case: Case) -> str | None:
-    return compare_models(
-        got,
-        case.expected,
-        input_hint="keras.Input(shape=(28, 28, 1))",
-        output_hint="flatten the last feature maps and end with num_classes units",
-    )
-
-
-register(
-    Exercise(
-        id=f"{TOPIC}.build_cnn",
-        target="build_cnn",
-        make_cases=_build_cases,
-        run_case=_run_build,
-        compare=_compare_build,
-        title="The course's simple CNN",
-    )
+define_classifier(
+    TOPIC,
+    "build_cnn",
+    cnn.build_simple_cnn,
+    _build_images,
+    title="The course's simple CNN",
+    hint=_BUILD_HINT,
+    images_text="random [28, 28, 1] images",
+    input_hint="keras.Input(shape=(28, 28, 1))",
+    output_hint="flatten the last feature maps and end with num_classes units",
 )

@@ -17,8 +17,8 @@ import numpy as np
 
 from course_lib.basics import mnist_models, training
 from course_lib.grading.check import compare_values
-from course_lib.grading.exercise import Case, Exercise, register
-from course_lib.grading.models import compare_models, describe_model
+from course_lib.grading.exercise import Case, define
+from course_lib.grading.model_cases import define_classifier
 
 TOPIC = "keras_models"
 
@@ -30,50 +30,23 @@ def _images(rng: np.random.Generator, count: int) -> np.ndarray:
 # --- build_sequential -------------------------------------------------------------------------
 
 
-def _sequential_cases(rng: np.random.Generator) -> list[Case]:
-    others = rng.choice([k for k in range(2, 13) if k != 10], size=2, replace=False)
-    cases = []
-    for num_classes in (10, *(int(k) for k in others)):
-        images = _images(rng, int(rng.integers(2, 6)))
-        reference = mnist_models.build_sequential(num_classes)
-        cases.append(
-            Case(
-                description=f"num_classes={num_classes}, {len(images)} random images",
-                args=(num_classes,),
-                kwargs={"images": images},
-                expected=describe_model(reference, images),
-                hint=(
-                    "keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), "
-                    "keras.layers.Dense(512, activation='relu'), keras.layers.Dropout(0.2), "
-                    "keras.layers.Dense(num_classes, activation='softmax')])"
-                ),
-            )
-        )
-    return cases
+_SEQUENTIAL_HINT = (
+    "keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), "
+    "keras.layers.Dense(512, activation='relu'), keras.layers.Dropout(0.2), "
+    "keras.layers.Dense(num_classes, activation='softmax')])"
+)
 
 
-def _run_sequential(obj: Any, case: Case) -> dict[str, Any]:
-    return describe_model(obj(*case.args), case.kwargs["images"])
-
-
-def _compare_sequential(got: dict[str, Any], case: Case) -> str | None:
-    return compare_models(
-        got,
-        case.expected,
-        input_hint="keras.Input(shape=(28, 28))",
-        output_hint="flatten the [28, 28] images and end with num_classes units",
-    )
-
-
-register(
-    Exercise(
-        id=f"{TOPIC}.build_sequential",
-        target="build_sequential",
-        make_cases=_sequential_cases,
-        run_case=_run_sequential,
-        compare=_compare_sequential,
-        title="The course's Sequential MNIST classifier",
-    )
+define_classifier(
+    TOPIC,
+    "build_sequential",
+    mnist_models.build_sequential,
+    lambda rng: _images(rng, int(rng.integers(2, 6))),
+    title="The course's Sequential MNIST classifier",
+    hint=_SEQUENTIAL_HINT,
+    images_text="random images",
+    input_hint="keras.Input(shape=(28, 28))",
+    output_hint="flatten the [28, 28] images and end with num_classes units",
 )
 
 
@@ -117,14 +90,12 @@ def _compare_accuracy(got: Any, case: Case) -> str | None:
     return message
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.accuracy",
-        target="accuracy",
-        make_cases=_accuracy_cases,
-        compare=_compare_accuracy,
-        title="Accuracy of predicted probabilities",
-    )
+define(
+    TOPIC,
+    "accuracy",
+    _accuracy_cases,
+    _compare_accuracy,
+    title="Accuracy of predicted probabilities",
 )
 
 
@@ -208,13 +179,11 @@ def _compare_train_step(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.custom_train_step",
-        target="custom_train_step",
-        make_cases=_train_step_cases,
-        run_case=_run_train_step,
-        compare=_compare_train_step,
-        title="One step of a custom training loop with GradientTape",
-    )
+define(
+    TOPIC,
+    "custom_train_step",
+    _train_step_cases,
+    _compare_train_step,
+    run_case=_run_train_step,
+    title="One step of a custom training loop with GradientTape",
 )

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.grading.check import compare_values
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.exercise import Case, define
 
 TOPIC = "speed_and_scale"
 
@@ -198,15 +198,13 @@ def _compare_scaled_sum(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.make_scaled_sum",
-        target="make_scaled_sum",
-        make_cases=_scaled_sum_cases,
-        run_case=_run_scaled_sum,
-        compare=_compare_scaled_sum,
-        title="A tf.function that is traced once: input_signature",
-    )
+define(
+    TOPIC,
+    "make_scaled_sum",
+    _scaled_sum_cases,
+    _compare_scaled_sum,
+    run_case=_run_scaled_sum,
+    title="A tf.function that is traced once: input_signature",
 )
 
 
@@ -295,13 +293,11 @@ def _compare_collatz(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.collatz_steps",
-        target="collatz_steps",
-        make_cases=_collatz_cases,
-        run_case=_run_collatz,
-        compare=_compare_collatz,
-        title="A Python loop that AutoGraph turns into a graph loop",
-    )
+define(
+    TOPIC,
+    "collatz_steps",
+    _collatz_cases,
+    _compare_collatz,
+    run_case=_run_collatz,
+    title="A Python loop that AutoGraph turns into a graph loop",
 )

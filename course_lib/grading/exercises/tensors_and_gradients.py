@@ -15,8 +15,9 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.basics import linear_regression, tensors
+from course_lib.grading.cases import reference_cases
 from course_lib.grading.check import compare_values
-from course_lib.grading.exercise import Case, Exercise, register
+from course_lib.grading.exercise import Case, define
 
 TOPIC = "tensors_and_gradients"
 
@@ -49,8 +50,13 @@ def _fmt(array: np.ndarray) -> str:
 # --- pairwise_squared_distances ---------------------------------------------------------------
 
 
+_PAIRWISE_HINT = (
+    "Insert axes so that the shapes broadcast: a[:, tf.newaxis, :] - "
+    "b[tf.newaxis, :, :] is [N, M, D]; square it and sum over the last axis."
+)
+
+
 def _pairwise_cases(rng: np.random.Generator) -> list[Case]:
-    cases = []
     small = rng.integers(-3, 4, size=(2, 2)).astype(np.float32)
     other = rng.integers(-3, 4, size=(3, 2)).astype(np.float32)
     shapes = [(int(rng.integers(2, 7)), int(rng.integers(2, 7)), int(rng.integers(1, 5)))]
@@ -60,21 +66,9 @@ def _pairwise_cases(rng: np.random.Generator) -> list[Case]:
         a = rng.normal(size=(n, d)).astype(np.float32)
         b = rng.normal(size=(m, d)).astype(np.float32)
         pairs.append((a, b, f"a: [{n}, {d}], b: [{m}, {d}] random normal"))
-    for a, b, description in pairs:
-        cases.append(
-            Case(
-                description=description,
-                args=(a, b),
-                expected=tensors.pairwise_squared_distances(a, b).numpy(),
-                hint=(
-                    "Insert axes so that the shapes broadcast: a[:, tf.newaxis, :] - "
-                    "b[tf.newaxis, :, :] is [N, M, D]; square it and sum over the last axis."
-                ),
-                rtol=1e-4,
-                atol=1e-4,
-            )
-        )
-    return cases
+    return reference_cases(
+        pairs, tensors.pairwise_squared_distances, hint=_PAIRWISE_HINT, rtol=1e-4, atol=1e-4
+    )
 
 
 def _compare_pairwise(got: Any, case: Case) -> str | None:
@@ -89,42 +83,38 @@ def _compare_pairwise(got: Any, case: Case) -> str | None:
     return message
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.pairwise_squared_distances",
-        target="pairwise_squared_distances",
-        make_cases=_pairwise_cases,
-        compare=_compare_pairwise,
-        title="All squared distances between two point sets, by broadcasting",
-    )
+define(
+    TOPIC,
+    "pairwise_squared_distances",
+    _pairwise_cases,
+    _compare_pairwise,
+    title="All squared distances between two point sets, by broadcasting",
 )
 
 
 # --- squared_error_gradient -------------------------------------------------------------------
 
 
+_GRADIENT_HINT = (
+    "Make w and b variables (tf.Variable) or tape.watch them, compute "
+    "L = tf.reduce_mean((w * x + b - y) ** 2) inside the tape, then "
+    "tape.gradient(L, [w, b])."
+)
+
+
+def _reference_gradient(x: np.ndarray, y: np.ndarray, w: float, b: float) -> tuple:
+    dw, db = linear_regression.squared_error_gradient(x, y, w, b)
+    return dw.numpy(), db.numpy()
+
+
 def _gradient_cases(rng: np.random.Generator) -> list[Case]:
-    cases = []
+    settings = []
     for size in (3, int(rng.integers(5, 20)), int(rng.integers(50, 200))):
         x = rng.normal(size=size).astype(np.float32)
         y = (3.0 * x + 2.0 + rng.normal(0.0, 0.5, size)).astype(np.float32)
         w, b = float(np.round(rng.uniform(-4, 6), 2)), float(np.round(rng.uniform(-3, 3), 2))
-        dw, db = linear_regression.squared_error_gradient(x, y, w, b)
-        cases.append(
-            Case(
-                description=f"N={size} points, w={w}, b={b}",
-                args=(x, y, w, b),
-                expected=(dw.numpy(), db.numpy()),
-                hint=(
-                    "Make w and b variables (tf.Variable) or tape.watch them, compute "
-                    "L = tf.reduce_mean((w * x + b - y) ** 2) inside the tape, then "
-                    "tape.gradient(L, [w, b])."
-                ),
-                rtol=1e-4,
-                atol=1e-4,
-            )
-        )
-    return cases
+        settings.append((x, y, w, b, f"N={size} points, w={w}, b={b}"))
+    return reference_cases(settings, _reference_gradient, hint=_GRADIENT_HINT, rtol=1e-4, atol=1e-4)
 
 
 def _compare_gradient(got: Any, case: Case) -> str | None:
@@ -154,14 +144,12 @@ def _compare_gradient(got: Any, case: Case) -> str | None:
     return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.squared_error_gradient",
-        target="squared_error_gradient",
-        make_cases=_gradient_cases,
-        compare=_compare_gradient,
-        title="Gradient of the mean squared error with GradientTape",
-    )
+define(
+    TOPIC,
+    "squared_error_gradient",
+    _gradient_cases,
+    _compare_gradient,
+    title="Gradient of the mean squared error with GradientTape",
 )
 
 
@@ -240,13 +228,11 @@ def _compare_train_step(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-register(
-    Exercise(
-        id=f"{TOPIC}.linear_train_step",
-        target="linear_train_step",
-        make_cases=_train_step_cases,
-        run_case=_run_train_step,
-        compare=_compare_train_step,
-        title="One step of gradient descent for y = w x + b",
-    )
+define(
+    TOPIC,
+    "linear_train_step",
+    _train_step_cases,
+    _compare_train_step,
+    run_case=_run_train_step,
+    title="One step of gradient descent for y = w x + b",
 )
