@@ -27,12 +27,17 @@ from course_lib.graphics.rendering import barycentric as reference
 TOPIC = "rasterizer"
 
 
-def _explain(got: Any, case: Case, mistakes: dict[str, Callable[..., np.ndarray]]) -> str | None:
-    """``compare_values``' message, plus the first known mistake that reproduces ``got``.
+def _explainer(mistakes: dict[str, Callable[..., np.ndarray]]) -> Callable[[Any, Case], str | None]:
+    """A ``compare``: ``compare_values``' message, plus the first of ``mistakes`` that reproduces
+    the learner's answer.
 
     Unlike :func:`~course_lib.grading.cases.numeric_compare`, booleans stay booleans (the
     inside test) and integers count as floats only where floats are expected.
     """
+    return lambda got, case: _explain(got, case, mistakes)
+
+
+def _explain(got: Any, case: Case, mistakes: dict[str, Callable[..., np.ndarray]]) -> str | None:
     have = numeric_array(got)
     if have is not None and have.dtype.kind in "iu" and case.expected.dtype.kind == "f":
         have = have.astype(np.float64)
@@ -151,15 +156,11 @@ _BARYCENTRIC_MISTAKES = {
 }
 
 
-def _compare_barycentric(got: Any, case: Case) -> str | None:
-    return _explain(got, case, _BARYCENTRIC_MISTAKES)
-
-
 define(
     TOPIC,
     "barycentric",
     _barycentric_cases,
-    _compare_barycentric,
+    _explainer(_BARYCENTRIC_MISTAKES),
     title="Barycentric coordinates of a pixel in a triangle",
 )
 
@@ -304,14 +305,10 @@ _PERSPECTIVE_MISTAKES = {
 }
 
 
-def _compare_perspective(got: Any, case: Case) -> str | None:
-    return _explain(got, case, _PERSPECTIVE_MISTAKES)
-
-
 define(
     TOPIC,
     "perspective_correct",
     _perspective_cases,
-    _compare_perspective,
+    _explainer(_PERSPECTIVE_MISTAKES),
     title="Perspective-correct interpolation",
 )

@@ -40,6 +40,13 @@ def _close(
     return got is not None and got.shape == want.shape and np.allclose(got, want, rtol, atol)
 
 
+def _noisy_line(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``size`` float32 points ``x`` and ``y = 3 x + 2`` plus noise: the chapter's data."""
+    x = rng.normal(size=size).astype(np.float32)
+    y = (3.0 * x + 2.0 + rng.normal(0.0, 0.5, size)).astype(np.float32)
+    return x, y
+
+
 def _fmt(array: np.ndarray) -> str:
     array = np.asarray(array)
     if np.all(array == np.round(array)):
@@ -110,8 +117,7 @@ def _reference_gradient(x: np.ndarray, y: np.ndarray, w: float, b: float) -> tup
 def _gradient_cases(rng: np.random.Generator) -> list[Case]:
     settings = []
     for size in (3, int(rng.integers(5, 20)), int(rng.integers(50, 200))):
-        x = rng.normal(size=size).astype(np.float32)
-        y = (3.0 * x + 2.0 + rng.normal(0.0, 0.5, size)).astype(np.float32)
+        x, y = _noisy_line(rng, size)
         w, b = float(np.round(rng.uniform(-4, 6), 2)), float(np.round(rng.uniform(-3, 3), 2))
         settings.append((x, y, w, b, f"N={size} points, w={w}, b={b}"))
     return reference_cases(settings, _reference_gradient, hint=_GRADIENT_HINT, rtol=1e-4, atol=1e-4)
@@ -159,8 +165,7 @@ define(
 def _train_step_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for size in (4, int(rng.integers(10, 40)), int(rng.integers(100, 300))):
-        x = rng.normal(size=size).astype(np.float32)
-        y = (3.0 * x + 2.0 + rng.normal(0.0, 0.5, size)).astype(np.float32)
+        x, y = _noisy_line(rng, size)
         w0, b0 = float(np.round(rng.uniform(-2, 6), 2)), float(np.round(rng.uniform(-2, 2), 2))
         rate = float(rng.choice([0.01, 0.05, 0.1, 0.2]))
         model = linear_regression.LinearModel(w0, b0)
