@@ -46,7 +46,7 @@ from course_lib.dream.gradients import (  # noqa: F401 - re-exported, as before 
 )
 from course_lib.zoo import features
 
-#: InceptionV3's input range, the model of the course's DeepDream walkthrough.
+#: InceptionV3's input range, the model of book/part1/05_deepdream.
 DEFAULT_VALUE_RANGE = (-1.0, 1.0)
 #: How many compiled :class:`DeepDream` objects (model, value range) are kept for reuse.
 CACHE_SIZE = 8

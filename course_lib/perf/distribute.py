@@ -9,9 +9,9 @@
   same training function runs on a multi-machine cluster when ``TF_CONFIG`` lists the hosts.
 - :func:`build_and_compile_under` and :func:`train_with_strategy` put the course's three-layer
   MNIST model (Flatten, Dense 128 relu, Dense 10 softmax) under a strategy; the loop of
-  :func:`train_with_strategy` is walkthrough 3's custom loop with ``strategy.run`` and works with
-  ``MirroredStrategy`` and ``MultiWorkerMirroredStrategy`` alike (Keras 3's ``fit`` does not
-  accept the latter).
+  :func:`train_with_strategy` is the custom loop of ``book/part1/02_keras_models`` with
+  ``strategy.run`` and works with ``MirroredStrategy`` and ``MultiWorkerMirroredStrategy``
+  alike (Keras 3's ``fit`` does not accept the latter).
 - :func:`course_model_worker` is the training function the chapter runs on every worker.
 
 TensorFlow is imported inside the functions that need it: importing this module never
@@ -154,9 +154,10 @@ def train_with_strategy(
 
     The model and its Adam optimizer are created inside ``strategy.scope()`` (so their variables
     are mirrored, and with ``MultiWorkerMirroredStrategy`` initialized identically on every
-    worker). Each step runs the walkthrough-3 step on every replica with ``strategy.run``; the
-    loss is averaged over the global batch (``tf.nn.compute_average_loss``) so that the gradients,
-    summed across replicas by the optimizer, are those of the whole batch.
+    worker). Each step runs the custom loop's step (``book/part1/02_keras_models``) on every
+    replica with ``strategy.run``; the loss is averaged over the global batch
+    (``tf.nn.compute_average_loss``) so that the gradients, summed across replicas by the
+    optimizer, are those of the whole batch.
 
     Args:
         strategy: ``MirroredStrategy``, ``MultiWorkerMirroredStrategy`` or the default strategy.
