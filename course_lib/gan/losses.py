@@ -99,9 +99,13 @@ def mean_absolute_error(target: tf.Tensor, generated: tf.Tensor) -> tf.Tensor:
         target: ``[B, H, W, C]`` images.
         generated: images of the same shape.
     """
-    target = _images("target", target)
-    generated = _images("generated", generated, like=target)
-    return tf.reduce_mean(tf.abs(target - generated))
+    return _l1("target", target, "generated", generated)
+
+
+def _l1(first_name: str, first, second_name: str, second) -> tf.Tensor:
+    first = _images(first_name, first)
+    second = _images(second_name, second, like=first)
+    return tf.reduce_mean(tf.abs(first - second))
 
 
 def pix2pix_generator_loss(
@@ -138,7 +142,7 @@ def cycle_consistency_loss(
         weight: ``lambda`` (10 in CycleGAN).
     """
     weight = checks.real("weight", weight, minimum=0.0)
-    return weight * mean_absolute_error(real, cycled)
+    return weight * _l1("real", real, "cycled", cycled)
 
 
 def identity_loss(real: tf.Tensor, same: tf.Tensor, weight: float = CYCLE_LAMBDA) -> tf.Tensor:
@@ -153,4 +157,4 @@ def identity_loss(real: tf.Tensor, same: tf.Tensor, weight: float = CYCLE_LAMBDA
         weight: ``lambda`` of the cycle loss; the identity loss weighs half of it.
     """
     weight = checks.real("weight", weight, minimum=0.0)
-    return 0.5 * weight * mean_absolute_error(real, same)
+    return 0.5 * weight * _l1("real", real, "same", same)

@@ -187,7 +187,7 @@ def fit(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, file=sys.stdout, leave=False, mininterval=1.0)
+        bar = tqdm(total=steps, file=sys.stdout, mininterval=1.0)
     started = time.perf_counter()
     for step, batch in enumerate(batches, start=1):
         losses = trainer.train_step(batch)
