@@ -1,4 +1,4 @@
-"""Exercises of the chapter "Speed and scale" (book/part1/06_speed_and_scale).
+"""Exercises of the chapter "Speed and scale" (book/part1/10_speed_and_scale).
 
 - ``make_scaled_sum()``: returns a ``tf.function`` ``scaled_sum(x, scale) = scale * sum(x)`` that
   is traced once, whatever the vector's length and the Python float ``scale`` (an
