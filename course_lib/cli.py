@@ -3,6 +3,7 @@
 course assign [--solutions DIR] [--exercises DIR] [--force] [--check]
 course start NAME [--dir work]
 course grade SUBMISSIONS... [--out grades.csv] [--timeout S] [--memory-mb MB] [--force]
+course train {dcgan,pix2pix,cyclegan} --out DIR [--steps N] [--seed S] [--force]
 course list
 course doctor
 """
@@ -143,6 +144,28 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _error("grade", str(error), EXIT_PROBLEM)
     print(batch.summary(rows))
     print(f"{len(submissions)} submissions, {len(rows)} rows -> {out}")
+    return EXIT_OK
+
+
+#: The GANs ``course train`` trains: module of :mod:`course_lib.gan` with ``train_course``.
+TRAINABLE = ("dcgan", "pix2pix", "cyclegan")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if (out / "samples.npz").exists() and not args.force:
+        return _error(
+            "train", f"{out} holds a trained model already: pass --force, or another --out"
+        )
+    if args.steps is not None and args.steps <= 0:
+        return _error("train", f"--steps must be positive, got {args.steps}")
+    module = importlib.import_module(f"course_lib.gan.{args.model}")
+    try:
+        figure = module.train_course(out, steps=args.steps, seed=args.seed, progress=True)
+    except KeyboardInterrupt:
+        return _error("train", "interrupted: nothing was saved", 130)
+    print(module.format_figure(figure))
+    print(f"checkpoint: {out / 'checkpoint'}  samples: {out / 'samples.npz'}")
     return EXIT_OK
 
 
@@ -334,6 +357,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--force", action="store_true", help="replace an existing --out file")
     grade.set_defaults(func=cmd_grade)
+
+    train = commands.add_parser(
+        "train",
+        help="train a GAN of Part 1 with its chapter's CPU settings",
+        description="Train DCGAN, pix2pix or CycleGAN with the chapter's CPU settings (offline "
+        "data when COURSE_OFFLINE=1 or without network), save DIR/checkpoint and "
+        "DIR/samples.npz (key images: [N, H, W, C] floats in [0, 1]) and print the chapter's "
+        "figure.",
+    )
+    train.add_argument("model", choices=TRAINABLE)
+    train.add_argument("--out", required=True, metavar="DIR", help="where to save")
+    train.add_argument(
+        "--steps", type=int, default=None, help="train steps (default: the chapter's)"
+    )
+    train.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    train.add_argument("--force", action="store_true", help="overwrite a model saved in DIR")
+    train.set_defaults(func=cmd_train)
 
     listing = commands.add_parser("list", help="list the exercise ids with their titles")
     listing.set_defaults(func=cmd_list)

@@ -162,3 +162,14 @@ def test_grade_without_the_grade_extra_says_how_to_install_it(monkeypatch, tmp_p
     assert not (tmp_path / "grades.csv").exists()
     monkeypatch.setattr(cli.importlib.metadata, "version", real_version)
     assert cli._missing_grade_extra() == []
+
+
+def test_train_refuses_bad_steps_and_a_folder_with_a_trained_model(tmp_path, capsys):
+    assert cli.main(["train", "dcgan", "--out", str(tmp_path), "--steps", "0"]) == cli.EXIT_USAGE
+    assert "--steps must be positive" in capsys.readouterr().err
+    (tmp_path / "samples.npz").write_bytes(b"")
+    assert cli.main(["train", "pix2pix", "--out", str(tmp_path)]) == cli.EXIT_USAGE
+    assert "--force" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["train", "stylegan", "--out", str(tmp_path)])
+    assert raised.value.code == 2
