@@ -6,7 +6,8 @@
   ``shapes_cnn`` (announced in one line), with the layers to dream with and the input range.
 - :func:`imagenet_class_names`, :func:`decode_predictions`: ImageNet's 1,000 class names, shipped.
 - :func:`seeded_inception_v3`: InceptionV3's architecture with seeded weights, the online path
-  tested offline (``COURSE_IMAGENET_WEIGHTS=seeded``).
+  tested offline (``COURSE_IMAGENET_WEIGHTS=seeded``); :func:`load_vgg19`, :func:`seeded_vgg19`:
+  the same for VGG19's convolutional base (style transfer).
 - :func:`free_size_model`: a fixed-input-size model (InceptionV3 with its classifier) copied onto
   an input of any image size, same weights.
 - :mod:`.features`: the one home for unwrapping (a ``VisualizationModel`` and its value range),
@@ -36,7 +37,9 @@ from course_lib.zoo.imagenet import (
     imagenet_wnids,
     load_imagenet_model,
     load_model_for_visualization,
+    load_vgg19,
     seeded_inception_v3,
+    seeded_vgg19,
 )
 
 __all__ = [
@@ -55,6 +58,8 @@ __all__ = [
     "load_course_model",
     "load_imagenet_model",
     "load_model_for_visualization",
+    "load_vgg19",
     "measure_course_model",
     "seeded_inception_v3",
+    "seeded_vgg19",
 ]

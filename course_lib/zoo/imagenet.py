@@ -50,6 +50,9 @@ INCEPTION_DREAM_LAYERS = ("mixed3", "mixed5")
 FALLBACK_MODEL = course_models.SHAPES_CNN
 #: Seconds a stalled download socket may wait before the download is abandoned.
 DOWNLOAD_TIMEOUT_S = 60.0
+VGG19 = "vgg19"
+#: Keras' cache file name of VGG19's ImageNet weights without the classifier.
+VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 #: ``COURSE_IMAGENET_WEIGHTS=seeded``: InceptionV3's architecture with seeded random weights.
 WEIGHTS_ENV = "COURSE_IMAGENET_WEIGHTS"
 SEEDED = "seeded"
@@ -185,6 +188,13 @@ def seeded_inception_v3(
     model = _inception_v3(
         include_top=include_top, weights=None, classifier_activation=classifier_activation
     )
+    _seed_weights(model)
+    _calibrate_batch_norm(model, 299 if include_top else 160)
+    return model
+
+
+def _seed_weights(model: keras.Model) -> None:
+    """Glorot-uniform kernels from ``SEEDED_WEIGHTS_SEED``, zero biases, unit BN variances."""
     rng = np.random.default_rng(SEEDED_WEIGHTS_SEED)
     for variable in model.weights:
         shape = tuple(variable.shape)
@@ -197,7 +207,57 @@ def seeded_inception_v3(
         else:  # biases, batch-norm offsets and moving means
             value = np.zeros(shape)
         variable.assign(value.astype(np.float32))
-    _calibrate_batch_norm(model, 299 if include_top else 160)
+
+
+def load_vgg19() -> keras.Model:
+    """Keras' VGG19 convolutional base (no classifier) with ImageNet weights: style transfer's.
+
+    From the Keras cache, or (online) a download of about 80 MB. With
+    ``COURSE_IMAGENET_WEIGHTS=seeded`` it returns :func:`seeded_vgg19` instead.
+
+    Returns:
+        ``keras.applications.VGG19(include_top=False)``, any input size; it expects
+        ``keras.applications.vgg19.preprocess_input`` of pixels in [0, 255].
+
+    Raises:
+        ModelUnavailableError: offline with no cached weights (at once), or when the download
+            fails.
+    """
+    if seeded_weights_requested():
+        return seeded_vgg19()
+    homes = imagenet_weights_cache_paths(False)
+    cached = next(
+        (
+            home.with_name(VGG19_WEIGHTS_FILE)
+            for home in homes
+            if home.with_name(VGG19_WEIGHTS_FILE).is_file()
+        ),
+        None,
+    )
+    if cached is not None:
+        return keras.applications.VGG19(include_top=False, weights=str(cached))
+    if not config.is_online():
+        raise ModelUnavailableError(
+            f"VGG19's ImageNet weights are not cached ({VGG19_WEIGHTS_FILE} in "
+            f"{homes[0].parent}) and the network is unreachable; use "
+            f"course_lib.zoo.load_course_model({FALLBACK_MODEL!r}), which works offline."
+        )
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        return keras.applications.VGG19(include_top=False, weights="imagenet")
+    except Exception as error:  # noqa: BLE001 - any download or load failure reads the same
+        raise ModelUnavailableError(
+            f"VGG19's ImageNet weights could not be downloaded ({type(error).__name__}: {error})"
+        ) from error
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+
+
+def seeded_vgg19() -> keras.Model:
+    """VGG19's convolutional base with seeded random weights (as :func:`seeded_inception_v3`)."""
+    model = keras.applications.VGG19(include_top=False, weights=None)
+    _seed_weights(model)
     return model
 
 
