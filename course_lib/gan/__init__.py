@@ -6,6 +6,7 @@
 """
 
 from course_lib.gan import losses, training
+from course_lib.gan import dcgan, metrics
 from course_lib.gan.losses import (
     cycle_consistency_loss,
     discriminator_loss,
@@ -19,11 +20,13 @@ __all__ = [
     "GANTrainer",
     "History",
     "cycle_consistency_loss",
+    "dcgan",
     "discriminator_loss",
     "fit",
     "generator_loss",
     "identity_loss",
     "losses",
+    "metrics",
     "pix2pix_generator_loss",
     "save_samples",
     "training",
