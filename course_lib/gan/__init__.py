@@ -5,8 +5,7 @@
   ``tf.distribute`` strategy, a compiled step, checkpoints) and the :func:`fit` loop.
 """
 
-from course_lib.gan import losses, training
-from course_lib.gan import dcgan, metrics
+from course_lib.gan import dcgan, losses, metrics, training
 from course_lib.gan.losses import (
     cycle_consistency_loss,
     discriminator_loss,
