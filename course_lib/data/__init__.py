@@ -3,6 +3,7 @@
 from course_lib.data.images import IMAGE_NAMES, load_image, to_grayscale
 from course_lib.data.meshes import MESH_NAMES, load_cube, load_mesh
 from course_lib.data.mnist import DIGITS, MNIST, digits_to_mnist_images, load_mnist
+from course_lib.data.paired import PairedData, load_paired, make_facades
 from course_lib.data.procedural import SHAPE_CLASSES, make_shapes_dataset
 
 __all__ = [
@@ -10,12 +11,15 @@ __all__ = [
     "IMAGE_NAMES",
     "MESH_NAMES",
     "MNIST",
+    "PairedData",
     "SHAPE_CLASSES",
     "digits_to_mnist_images",
     "load_cube",
     "load_image",
     "load_mesh",
     "load_mnist",
+    "load_paired",
+    "make_facades",
     "make_shapes_dataset",
     "to_grayscale",
 ]

@@ -5,7 +5,7 @@
   ``tf.distribute`` strategy, a compiled step, checkpoints) and the :func:`fit` loop.
 """
 
-from course_lib.gan import dcgan, losses, metrics, training
+from course_lib.gan import dcgan, losses, metrics, pix2pix, training
 from course_lib.gan.losses import (
     cycle_consistency_loss,
     discriminator_loss,
@@ -26,6 +26,7 @@ __all__ = [
     "identity_loss",
     "losses",
     "metrics",
+    "pix2pix",
     "pix2pix_generator_loss",
     "save_samples",
     "training",
