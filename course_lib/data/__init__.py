@@ -5,8 +5,18 @@ from course_lib.data.meshes import MESH_NAMES, load_cube, load_mesh
 from course_lib.data.mnist import DIGITS, MNIST, digits_to_mnist_images, load_mnist
 from course_lib.data.paired import PairedData, load_paired, make_facades
 from course_lib.data.procedural import SHAPE_CLASSES, make_shapes_dataset
+from course_lib.data.unpaired import (
+    UnpairedDomains,
+    load_horse2zebra,
+    load_unpaired,
+    make_fill_domains,
+)
 
 __all__ = [
+    "UnpairedDomains",
+    "load_horse2zebra",
+    "load_unpaired",
+    "make_fill_domains",
     "DIGITS",
     "IMAGE_NAMES",
     "MESH_NAMES",

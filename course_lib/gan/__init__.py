@@ -5,7 +5,9 @@
   ``tf.distribute`` strategy, a compiled step, checkpoints) and the :func:`fit` loop.
 """
 
-from course_lib.gan import dcgan, losses, metrics, pix2pix, training
+from course_lib.gan import cyclegan, dcgan, layers, losses, metrics, pix2pix, training
+from course_lib.gan.cyclegan import CycleGAN
+from course_lib.gan.layers import InstanceNormalization
 from course_lib.gan.losses import (
     cycle_consistency_loss,
     discriminator_loss,
@@ -16,6 +18,10 @@ from course_lib.gan.losses import (
 from course_lib.gan.training import GANTrainer, History, fit, save_samples
 
 __all__ = [
+    "CycleGAN",
+    "InstanceNormalization",
+    "cyclegan",
+    "layers",
     "GANTrainer",
     "History",
     "cycle_consistency_loss",
