@@ -312,6 +312,7 @@ class StyleTransfer:
             beta_1=checks.real("beta_1", beta_1, minimum=0.0, maximum=1.0),
             epsilon=checks.positive_float("epsilon", epsilon),
         )
+        self.optimizer.build([self.image])  # its slots exist before the step is traced (once)
         self.step = tf.function(self._step)
 
     def _step(self) -> dict[str, tf.Tensor]:
