@@ -15,8 +15,9 @@ Two extractors, with the layers and loss weights that suit each (:class:`StyleEx
 
 - online, VGG19 with ImageNet weights as in the tutorial (:func:`vgg19_extractor`);
 - offline, the course's ``shapes_cnn`` (:func:`shapes_extractor`). Its inputs are [0, 1] rather
-  than VGG19's [0, 255] with the mean removed, so its activations, and its Gram matrices, are
-  about 10^4 times smaller: the style weight is raised to match.
+  than VGG19's [0, 255] with the mean removed, so its activations, and its Gram matrices, are on
+  a far smaller scale: the style weight is raised to match (chosen by measuring the chapter's
+  figure).
 """
 
 from __future__ import annotations
