@@ -1,0 +1,167 @@
+"""Exercises of the chapter "CycleGAN" (book/part1/09_cyclegan).
+
+- ``cycle_loss(real, translated, reconstructed, weight=10.0)``: one direction's cycle-consistency
+  loss, ``weight * mean |real - reconstructed|``, given ``x``, ``G(x)`` and ``F(G(x))``;
+- ``identity_loss(real, same, weight=10.0)``: ``0.5 * weight * mean |real - same|``, given
+  ``y`` and ``G(y)``.
+
+Expected answers come from ``course_lib.gan.losses`` on images in [-1, 1] drawn from the seeded
+generator: reconstructions close to the real images, translations far from them, weights other
+than the default passed as an argument.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from course_lib.gan import losses
+from course_lib.grading.cases import first_match, numeric_compare
+from course_lib.grading.exercise import Case, define
+
+TOPIC = "cyclegan"
+
+#: CycleGAN's lambda, the default weight of both exercises.
+CYCLE_LAMBDA = losses.CYCLE_LAMBDA
+
+
+def _images(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+
+
+def _near(rng: np.random.Generator, images: np.ndarray, spread: float) -> np.ndarray:
+    """``images`` plus noise, clipped to [-1, 1] (a reconstruction, or G(y) for y in Y)."""
+    noisy = images + rng.normal(0.0, spread, size=images.shape)
+    return np.clip(noisy, -1.0, 1.0).astype(np.float32)
+
+
+def _shape(rng: np.random.Generator) -> tuple[int, int, int, int]:
+    side = int(rng.integers(4, 9))
+    return (int(rng.integers(1, 4)), side, side, 3)
+
+
+# --- cycle_loss -------------------------------------------------------------------------------
+
+_CYCLE_HINT = (
+    "Compare the real images with the reconstructed ones (there and back), not with the "
+    "translated ones: weight * tf.reduce_mean(tf.abs(real - reconstructed))."
+)
+
+
+def cycle_loss_reference(real, translated, reconstructed, weight=CYCLE_LAMBDA):
+    """The reference: :func:`course_lib.gan.losses.cycle_consistency_loss`; ``translated``
+    is not used (the loss compares ``x`` with ``F(G(x))``)."""
+    del translated
+    return losses.cycle_consistency_loss(real, reconstructed, weight)
+
+
+def _cycle_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for spread, weight, description in (
+        (0.3, None, "a half-trained pair of generators, the default weight"),
+        (0.05, None, "reconstructions already close to the real images"),
+        (0.4, 5.0, "weight=5.0"),
+        (0.2, 1.0, "weight=1.0"),
+    ):
+        shape = _shape(rng)
+        real = _images(rng, shape)
+        translated = _images(rng, shape)
+        reconstructed = _near(rng, real, spread)
+        args = tuple(tf.constant(a) for a in (real, translated, reconstructed))
+        kwargs = {} if weight is None else {"weight": weight}
+        expected = cycle_loss_reference(*args, **kwargs).numpy()
+        shown = f"{description}, images {list(shape)}"
+        cases.append(Case(shown, args, kwargs, expected, hint=_CYCLE_HINT, rtol=1e-4, atol=1e-6))
+    return cases
+
+
+def _weight(case: Case) -> float:
+    return float(case.kwargs.get("weight", CYCLE_LAMBDA))
+
+
+def _explain_cycle(have: np.ndarray, case: Case) -> str | None:
+    real, translated, reconstructed = (np.asarray(a, np.float64) for a in case.args)
+    weight = _weight(case)
+    mistakes = {
+        "compared with the translated images G(x): the cycle loss compares x with the "
+        "reconstruction F(G(x))": weight * np.abs(real - translated).mean(),
+        "squared differences (L2): CycleGAN's cycle loss is the mean absolute difference "
+        "(L1)": weight * ((real - reconstructed) ** 2).mean(),
+        "the weight lambda is missing: multiply the mean absolute difference by it": np.abs(
+            real - reconstructed
+        ).mean(),
+        "the weight was fixed at 10: use the weight argument": CYCLE_LAMBDA
+        * np.abs(real - reconstructed).mean(),
+        "summed instead of averaged: take the mean over every pixel": weight
+        * np.abs(real - reconstructed).sum(),
+        "half the weight: that is the identity loss's 0.5 * lambda; the cycle loss uses lambda": (
+            0.5 * weight * np.abs(real - reconstructed).mean()
+        ),
+    }
+    candidates = [(value, text) for text, value in mistakes.items()]
+    return first_match(have, candidates, case.rtol, case.atol)
+
+
+define(
+    TOPIC,
+    "cycle_loss",
+    _cycle_cases,
+    numeric_compare(_explain_cycle),
+    title="The cycle-consistency loss of one direction",
+)
+
+
+# --- identity_loss ----------------------------------------------------------------------------
+
+_IDENTITY_HINT = (
+    "Half the cycle loss's weight times the mean absolute difference between the images and "
+    "the generator's output on them: 0.5 * weight * tf.reduce_mean(tf.abs(real - same))."
+)
+
+
+def _identity_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for spread, weight, description in (
+        (0.2, None, "the default weight"),
+        (0.6, None, "a generator that changes its target domain's images a lot"),
+        (0.1, 4.0, "weight=4.0"),
+        (0.3, 1.0, "weight=1.0"),
+    ):
+        shape = _shape(rng)
+        real = _images(rng, shape)
+        same = _near(rng, real, spread)
+        args = (tf.constant(real), tf.constant(same))
+        kwargs = {} if weight is None else {"weight": weight}
+        expected = losses.identity_loss(*args, **kwargs).numpy()
+        shown = f"{description}, images {list(shape)}"
+        cases.append(Case(shown, args, kwargs, expected, hint=_IDENTITY_HINT, rtol=1e-4, atol=1e-6))
+    return cases
+
+
+def _explain_identity(have: np.ndarray, case: Case) -> str | None:
+    real, same = (np.asarray(a, np.float64) for a in case.args)
+    weight = _weight(case)
+    l1 = np.abs(real - same).mean()
+    mistakes = {
+        "the full weight: the identity loss weighs half of lambda, 0.5 * weight": weight * l1,
+        "squared differences (L2): use the mean absolute difference (L1)": 0.5
+        * weight
+        * ((real - same) ** 2).mean(),
+        "the weight is missing: multiply by 0.5 * weight": l1,
+        "0.5 without the weight: multiply by 0.5 * weight": 0.5 * l1,
+        "the weight was fixed at 10: use the weight argument": 0.5 * CYCLE_LAMBDA * l1,
+        "summed instead of averaged: take the mean over every pixel": 0.5
+        * weight
+        * np.abs(real - same).sum(),
+    }
+    candidates = [(value, text) for text, value in mistakes.items()]
+    return first_match(have, candidates, case.rtol, case.atol)
+
+
+define(
+    TOPIC,
+    "identity_loss",
+    _identity_cases,
+    numeric_compare(_explain_identity),
+    title="The identity loss",
+)
