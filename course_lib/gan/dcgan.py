@@ -94,7 +94,8 @@ def build_generator(
 
     Raises:
         ValueError: if ``image_size`` is not a positive multiple of 4, or ``width``,
-            ``noise_dim`` or ``channels`` is not a positive int.
+            ``noise_dim`` or ``channels`` is below 1.
+        TypeError: if one of them is not an int.
     """
     image_size, width = _check_size(image_size, width)
     noise_dim = checks.positive_int("noise_dim", noise_dim)
@@ -122,7 +123,8 @@ def build_discriminator(image_size: int = 28, width: int = 64, channels: int = 1
 
     Raises:
         ValueError: if ``image_size`` is not a positive multiple of 4, or ``width`` or
-            ``channels`` is not a positive int.
+            ``channels`` is below 1.
+        TypeError: if one of them is not an int.
     """
     image_size, width = _check_size(image_size, width)
     channels = checks.positive_int("channels", channels)
