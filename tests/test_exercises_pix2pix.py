@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from course_lib import grading
 from course_lib.grading.exercises import pix2pix as exercises
+from course_lib.grading.testing import assert_mistake_hinted
 
 MIN_CASES = 3
 REFERENCES = {
@@ -156,5 +157,5 @@ def test_a_fixed_crop_is_called_out():
         size = source.shape[0]
         return pair[0, :size, :size], pair[1, :size, :size]
 
-    result = grading.testing.assert_mistake_hinted("pix2pix.random_jitter", fixed, "same place")
+    result = assert_mistake_hinted("pix2pix.random_jitter", fixed, "same place")
     assert result.cases_passed == 0
