@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.linalg
 from scipy.stats import special_ortho_group
 
 from course_lib.gan import dcgan, metrics
@@ -30,6 +31,13 @@ def test_frechet_distance_of_rotated_gaussians_is_the_closed_form(rng):
     assert metrics.gaussian_frechet_distance(mean_a, cov_a, mean_a, cov_a) == pytest.approx(
         0.0, abs=1e-9
     )
+
+
+def test_the_trace_of_the_root_matches_scipy_sqrtm(rng):
+    a, b = rng.normal(size=(2, 6, 6))
+    cov_a, cov_b = a @ a.T + 0.1 * np.eye(6), b @ b.T + 0.1 * np.eye(6)
+    expected = np.trace(scipy.linalg.sqrtm(cov_a @ cov_b)).real
+    np.testing.assert_allclose(metrics.trace_sqrt_product(cov_a, cov_b), expected, rtol=1e-8)
 
 
 def test_frechet_distance_of_samples_approaches_their_gaussians(rng):

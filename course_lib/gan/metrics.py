@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings
 
 import keras
 import numpy as np
@@ -83,10 +82,22 @@ def _digit_images(images: object) -> np.ndarray:
     return images
 
 
+def _in_batches(model: keras.Model, images: np.ndarray, batch_size: int) -> np.ndarray:
+    """``model``'s output on ``images`` in inference mode, ``batch_size`` images at a time
+    (called eagerly: cheaper than ``predict`` for the few small batches scored here)."""
+    batch_size = checks.positive_int("batch_size", batch_size)
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        output = model(images[start : start + batch_size], training=False)
+        if isinstance(output, dict):
+            output = output[FEATURE_LAYER]
+        outputs.append(np.asarray(output))
+    return np.concatenate(outputs)
+
+
 def probabilities(images: object, batch_size: int = 256) -> np.ndarray:
     """Class probabilities ``[N, 10]`` of digits ``[N, 28, 28(, 1)]`` in [0, 1]."""
-    images = _digit_images(images)
-    return np.asarray(_classifier().predict(images, batch_size=batch_size, verbose=0))
+    return _in_batches(_classifier(), _digit_images(images), batch_size)
 
 
 def classifier_score(images: object, min_fraction: float = MIN_FRACTION) -> ClassifierScore:
@@ -114,9 +125,8 @@ def classifier_score(images: object, min_fraction: float = MIN_FRACTION) -> Clas
 
 def features(images: object, batch_size: int = 256) -> np.ndarray:
     """Penultimate features ``[N, 576]`` (float64) of digits ``[N, 28, 28(, 1)]`` in [0, 1]."""
-    images = _digit_images(images)
-    outputs = _extractor().predict(images, batch_size=batch_size, verbose=0)
-    return np.asarray(outputs[FEATURE_LAYER], np.float64)
+    outputs = _in_batches(_extractor(), _digit_images(images), batch_size)
+    return outputs.astype(np.float64)
 
 
 def reference_features(images: object, limit: int = REFERENCE_SAMPLES, seed: int = 0) -> np.ndarray:
@@ -140,19 +150,34 @@ def _moments(name: str, values: object) -> tuple[np.ndarray, np.ndarray]:
     return values.mean(axis=0), np.cov(values, rowvar=False).reshape(values.shape[1], -1)
 
 
-def _sqrtm(matrix: np.ndarray) -> np.ndarray:
-    """``scipy.linalg.sqrtm``'s real part; its warning on singular matrices (covariances of
-    fewer samples than features are singular) is silenced, the result checked by the caller."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return np.real(scipy.linalg.sqrtm(matrix))  # rounding leaves tiny imaginary parts
+def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a symmetric positive semi-definite matrix (eigenvalues
+    below 0 from rounding are taken as 0)."""
+    values, vectors = scipy.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def trace_sqrt_product(covariance_a: np.ndarray, covariance_b: np.ndarray) -> float:
+    """``tr (S_a S_b)^(1/2)`` for covariances ``[D, D]``.
+
+    ``S_a S_b`` is similar to the symmetric ``S_a^(1/2) S_b S_a^(1/2)``, so its square root's
+    trace is the sum of the square roots of that matrix's eigenvalues: the same value as
+    ``trace(scipy.linalg.sqrtm(S_a @ S_b))`` (the tests compare them), computed with symmetric
+    eigendecompositions, which stay fast and exact for the singular covariances of fewer samples
+    than features, where ``sqrtm`` warns and slows down.
+    """
+    root_a = _psd_sqrt(covariance_a)
+    middle = root_a @ covariance_b @ root_a
+    values = scipy.linalg.eigvalsh((middle + middle.T) / 2)
+    return float(np.sum(np.sqrt(np.clip(values, 0.0, None))))
 
 
 def gaussian_frechet_distance(
     mean_a: object, covariance_a: object, mean_b: object, covariance_b: object
 ) -> float:
     """``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``: the squared Fréchet (2-Wasserstein)
-    distance between two Gaussians, means ``[D]`` and covariances ``[D, D]``.
+    distance between two Gaussians, means ``[D]`` and covariances ``[D, D]`` (symmetric, positive
+    semi-definite).
 
     Raises:
         ValueError: if the shapes do not fit together.
@@ -165,11 +190,10 @@ def gaussian_frechet_distance(
     for name, covariance in (("covariance_a", covariance_a), ("covariance_b", covariance_b)):
         if covariance.shape != size * 2:
             raise ValueError(f"{name} must be [D, D] = {size * 2}, got {covariance.shape}")
-    root = _sqrtm(covariance_a @ covariance_b)
-    if not np.isfinite(root).all():  # singular product: nudge both, as the FID code does
-        offset = 1e-6 * np.eye(size[0])
-        root = _sqrtm((covariance_a + offset) @ (covariance_b + offset))
-    distance = np.sum((mean_a - mean_b) ** 2) + np.trace(covariance_a + covariance_b - 2 * root)
+    root_trace = trace_sqrt_product(covariance_a, covariance_b)
+    distance = (
+        np.sum((mean_a - mean_b) ** 2) + np.trace(covariance_a + covariance_b) - 2 * root_trace
+    )
     return float(max(distance, 0.0))
 
 
