@@ -24,6 +24,7 @@ import functools
 import keras
 import numpy as np
 import scipy.linalg
+import threadpoolctl
 
 from course_lib import checks
 
@@ -166,9 +167,11 @@ def trace_sqrt_product(covariance_a: np.ndarray, covariance_b: np.ndarray) -> fl
     eigendecompositions, which stay fast and exact for the singular covariances of fewer samples
     than features, where ``sqrtm`` warns and slows down.
     """
-    root_a = _psd_sqrt(covariance_a)
-    middle = root_a @ covariance_b @ root_a
-    values = scipy.linalg.eigvalsh((middle + middle.T) / 2)
+    # One BLAS thread: next to TensorFlow's busy thread pools, several are slower, not faster.
+    with threadpoolctl.threadpool_limits(1):
+        root_a = _psd_sqrt(covariance_a)
+        middle = root_a @ covariance_b @ root_a
+        values = scipy.linalg.eigvalsh((middle + middle.T) / 2)
     return float(np.sum(np.sqrt(np.clip(values, 0.0, None))))
 
 
