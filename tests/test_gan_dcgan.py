@@ -4,10 +4,6 @@ strategy."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -189,39 +185,3 @@ def test_train_course_writes_checkpoint_samples_and_figure(tmp_path):
     restored = dcgan.DCGAN(dcgan.CPU)
     restored.restore(tmp_path / "checkpoint")
     np.testing.assert_allclose(restored.samples(), images, atol=1e-6)
-
-
-MIRRORED_SCRIPT = textwrap.dedent(
-    """
-    import dataclasses, json
-    from course_lib.perf import distribute
-
-    strategy = distribute.mirrored_strategy_on_logical_cpus(2)
-    from course_lib import config
-    from course_lib.gan import dcgan
-
-    config.seed_everything(0)
-    settings = dataclasses.replace(dcgan.CPU, width=4, batch_size=16)
-    trainer = dcgan.DCGAN(settings, strategy=strategy)
-    data = strategy.experimental_distribute_dataset(
-        dcgan.dataset(dcgan.load_digits("train"), settings.batch_size)
-    )
-    steps = [loss for _, loss in zip(range(2), map(trainer.train_step, data))]
-    print(json.dumps({"replicas": strategy.num_replicas_in_sync, "losses": steps}))
-    """
-)
-
-
-def test_two_replicas_of_a_mirrored_strategy_train_it(tmp_path):
-    # Logical devices must be set before TensorFlow initializes them: a fresh interpreter.
-    script = tmp_path / "mirrored_dcgan.py"
-    script.write_text(MIRRORED_SCRIPT)
-    result = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["replicas"] == 2 and len(report["losses"]) == 2
-    for losses_of_step in report["losses"]:
-        assert set(losses_of_step) == {"generator", "discriminator"}
-        assert all(np.isfinite(list(losses_of_step.values())))

@@ -82,15 +82,8 @@ def make_shapes_dataset(
     rng = np.random.default_rng(seed)
     size = image_size
     labels = rng.permutation(np.repeat(np.arange(NUM_SHAPE_CLASSES), num_per_class))
-    masks = np.empty((len(labels), size, size), dtype=np.float32)
-    # Pixel centres, shaped [1, S, S] so that per-image parameters [n, 1, 1] broadcast.
-    y, x = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5, indexing="ij")
-    x, y = x[None], y[None]
-    for label, name in enumerate(SHAPE_CLASSES):
-        index = np.flatnonzero(labels == label)
-        masks[index] = _MASKS[name](rng, len(index), size, x, y)
-
-    foreground, background = _colour_pairs(rng, len(labels))
+    masks = draw_masks(rng, labels, SHAPE_CLASSES, size)
+    foreground, background = colour_pairs(rng, len(labels))
     # background + (foreground - background) * mask, then noise, in place (the arrays are large).
     images = (foreground - background)[:, None, None, :] * masks[..., None]
     images += background[:, None, None, :]
@@ -101,7 +94,27 @@ def make_shapes_dataset(
     return images, labels.astype(np.int64)
 
 
-def _colour_pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+def pixel_centres(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``, each ``[1, S, S]``: pixel centres, so that per-image ``[n, 1, 1]`` broadcast."""
+    y, x = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5, indexing="ij")
+    return x[None], y[None]
+
+
+def draw_masks(
+    rng: np.random.Generator, kinds: np.ndarray, names: tuple[str, ...], size: int
+) -> np.ndarray:
+    """``[n, S, S]`` anti-aliased masks: image ``i`` is a random ``names[kinds[i]]`` (a key of
+    :data:`MASKS`), drawn kind by kind in the order of ``names``."""
+    x, y = pixel_centres(size)
+    masks = np.empty((len(kinds), size, size), dtype=np.float32)
+    for kind, name in enumerate(names):
+        index = np.flatnonzero(kinds == kind)
+        if len(index):
+            masks[index] = MASKS[name](rng, len(index), size, x, y)
+    return masks
+
+
+def colour_pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``[n, 3]`` foreground and background colours at least ``MIN_COLOUR_DISTANCE`` apart."""
     foreground = rng.uniform(size=(n, 3)).astype(np.float32)
     background = rng.uniform(size=(n, 3)).astype(np.float32)
@@ -178,7 +191,7 @@ def _cross(rng, n, size, x, y):
     return _soft(np.maximum(bar_u, bar_v))
 
 
-def _stripes(rng, n, size, x, y, angle):
+def stripes(rng, n, size, x, y, angle):
     """Stripes whose crests run along ``angle`` (0: horizontal), tilted by up to ``MAX_TILT``."""
     angle = angle + _column(rng, -MAX_TILT, MAX_TILT, n)
     period = _column(rng, *PERIOD_RANGE, n) * size
@@ -188,16 +201,16 @@ def _stripes(rng, n, size, x, y, angle):
 
 
 def _horizontal_stripes(rng, n, size, x, y):
-    return _stripes(rng, n, size, x, y, 0.0)
+    return stripes(rng, n, size, x, y, 0.0)
 
 
 def _vertical_stripes(rng, n, size, x, y):
-    return _stripes(rng, n, size, x, y, np.pi / 2.0)
+    return stripes(rng, n, size, x, y, np.pi / 2.0)
 
 
 def _diagonal_stripes(rng, n, size, x, y):
     direction = np.where(rng.uniform(size=(n, 1, 1)) < 0.5, np.pi / 4.0, -np.pi / 4.0)
-    return _stripes(rng, n, size, x, y, direction)
+    return stripes(rng, n, size, x, y, direction)
 
 
 def _lattice(rng, n, size, x, y):
@@ -231,7 +244,8 @@ def _rings(rng, n, size, x, y):
     return _soft_wave(2.0 * np.pi * np.hypot(x - cx, y - cy) / period + phase, period)
 
 
-_MASKS = {
+#: The mask of each class: ``(rng, n, size, x, y) -> [n, S, S]`` in [0, 1].
+MASKS = {
     "circle": _circle,
     "square": _square,
     "triangle": _triangle,

@@ -25,15 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from course_lib import checks, config
-
-# The shape masks, colour pairs, stripes and noise levels of the 10-class procedural set.
 from course_lib.data.procedural import (
-    _MASKS,
     MAX_IMAGE_SIZE,
     MIN_IMAGE_SIZE,
     NOISE_STD,
-    _colour_pairs,
-    _stripes,
+    colour_pairs,
+    draw_masks,
+    pixel_centres,
+    stripes,
 )
 
 #: The CycleGAN authors' horse2zebra archive (111 MB).
@@ -64,15 +63,7 @@ class UnpairedDomains:
 
 def _shape_masks(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     """``[n, S, S]`` anti-aliased masks of random shapes (one of ``FILL_SHAPES`` each)."""
-    y, x = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5, indexing="ij")
-    x, y = x[None], y[None]
-    kinds = rng.integers(0, len(FILL_SHAPES), size=n)
-    masks = np.empty((n, size, size), dtype=np.float32)
-    for kind, name in enumerate(FILL_SHAPES):
-        index = np.flatnonzero(kinds == kind)
-        if len(index):
-            masks[index] = _MASKS[name](rng, len(index), size, x, y)
-    return masks
+    return draw_masks(rng, rng.integers(0, len(FILL_SHAPES), size=n), FILL_SHAPES, size)
 
 
 def _tint(colours: np.ndarray) -> np.ndarray:
@@ -83,15 +74,14 @@ def _tint(colours: np.ndarray) -> np.ndarray:
 
 def _draw_domain(rng: np.random.Generator, n: int, size: int, striped: bool) -> np.ndarray:
     """``[n, S, S, 3]`` shapes, solid or striped, on plain backgrounds, with light noise."""
-    y, x = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5, indexing="ij")
     masks = _shape_masks(rng, n, size)[..., None]
-    foreground, background = _colour_pairs(rng, n)
+    foreground, background = colour_pairs(rng, n)
     fill = np.broadcast_to(foreground[:, None, None, :], (n, size, size, 3))
     if striped:
         angle = rng.uniform(0.0, np.pi, size=(n, 1, 1))
-        stripes = _stripes(rng, n, size, x[None], y[None], angle)[..., None]
+        waves = stripes(rng, n, size, *pixel_centres(size), angle)[..., None]
         tint = _tint(foreground)[:, None, None, :]
-        fill = tint + (fill - tint) * stripes
+        fill = tint + (fill - tint) * waves
     images = background[:, None, None, :] + (fill - background[:, None, None, :]) * masks
     noise = rng.standard_normal(images.shape, dtype=np.float32)
     noise *= rng.uniform(*NOISE_STD, size=(n, 1, 1, 1)).astype(np.float32)

@@ -9,7 +9,8 @@ loss ``0.5 * lambda * |y - G(y)|``); ``F`` symmetrically. Four Adam optimizers (
 0.5), one per network.
 
 - :func:`build_generator`, :func:`build_discriminator`: the networks, for any power-of-two
-  image size and base width (the tutorial: 256 pixels, width 64);
+  image size and base width (the tutorial: 256 pixels, width 64), built by
+  :mod:`course_lib.gan.networks` (pix2pix's, with instance normalization, unconditional);
 - :class:`CycleGAN`: the :class:`~course_lib.gan.training.GANTrainer` with its step;
 - :func:`build_domain_classifier`, :func:`train_domain_classifier`: an independent judge of
   which domain an image looks like, trained on real images only;
@@ -20,7 +21,6 @@ loss ``0.5 * lambda * |y - G(y)|``); ``F`` symmetrically. Four Adam optimizers (
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from pathlib import Path
 
@@ -30,32 +30,24 @@ import tensorflow as tf
 
 from course_lib import checks, config
 from course_lib.data.unpaired import UnpairedDomains, make_fill_domains
-from course_lib.gan import losses
-from course_lib.gan.layers import InstanceNormalization
+from course_lib.gan import losses, networks
+from course_lib.gan.networks import DROPOUT_BLOCKS, MAX_IMAGE_SIZE  # noqa: F401
 from course_lib.gan.training import GANTrainer, History, fit, save_samples
 
 #: Learning rate and beta_1 of the four Adam optimizers.
 LEARNING_RATE, BETA_1 = 2e-4, 0.5
-#: Smallest and largest image sides of the networks (powers of two).
-MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 8, 512
-#: The generators' and discriminators' initial weights: normal, mean 0, std 0.02.
-WEIGHT_STD = 0.02
+#: Smallest image side of the generators (a power of two; the discriminators need 32).
+MIN_IMAGE_SIZE = 8
 #: Strided convolutions of the PatchGAN before its two unstrided ones (3: 70x70 patches).
-DISCRIMINATOR_DOWNSAMPLES = 3
-#: The up-sampling blocks nearest the bottleneck that use dropout (pix2pix's first three).
-DROPOUT_BLOCKS = 3
+DISCRIMINATOR_DOWNSAMPLES = networks.PATCHGAN_DOWNSAMPLES
 NORMALIZATIONS = ("instance", "batch")
 MODEL_NAMES = ("generator_g", "generator_f", "discriminator_x", "discriminator_y")
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(networks.BaseSettings):
     """A CycleGAN run: networks, data and training length."""
 
-    image_size: int
-    width: int
-    batch_size: int
-    steps: int
     dropout: float
     learning_rate: float
     jitter: bool
@@ -100,49 +92,6 @@ CPU = Settings(
 CPU_NUM_TEST = 128
 
 
-def _check_size(image_size: int) -> int:
-    image_size = checks.integer("image_size", image_size, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)
-    if image_size & (image_size - 1):
-        raise ValueError(
-            f"image_size must be a power of two (the U-Net halves it down to 1), got {image_size}"
-        )
-    return image_size
-
-
-def _normalization(kind: str) -> keras.layers.Layer:
-    return InstanceNormalization() if kind == "instance" else keras.layers.BatchNormalization()
-
-
-def _init() -> keras.initializers.Initializer:
-    return keras.initializers.RandomNormal(0.0, WEIGHT_STD)
-
-
-def _down(x, filters: int, normalization: str | None):
-    """Conv 4x4 stride 2 -> normalization -> LeakyReLU(0.2): halves the side."""
-    x = keras.layers.Conv2D(
-        filters, 4, strides=2, padding="same", kernel_initializer=_init(), use_bias=False
-    )(x)
-    if normalization is not None:
-        x = _normalization(normalization)(x)
-    return keras.layers.LeakyReLU(0.2)(x)
-
-
-def _up(x, filters: int, normalization: str, dropout: float):
-    """Transposed conv 4x4 stride 2 -> normalization -> dropout -> ReLU: doubles the side."""
-    x = keras.layers.Conv2DTranspose(
-        filters, 4, strides=2, padding="same", kernel_initializer=_init(), use_bias=False
-    )(x)
-    x = _normalization(normalization)(x)
-    if dropout > 0.0:
-        x = keras.layers.Dropout(dropout)(x)
-    return keras.layers.ReLU()(x)
-
-
-def _widths(image_size: int, width: int) -> list[int]:
-    """Filters of the down-sampling blocks: width, 2, 4, then 8 times it, down to 1x1."""
-    return [width * min(2**i, 8) for i in range(int(math.log2(image_size)))]
-
-
 def build_generator(
     image_size: int = 256,
     width: int = 64,
@@ -151,7 +100,7 @@ def build_generator(
     channels: int = 3,
     name: str = "generator",
 ) -> keras.Model:
-    """pix2pix's U-Net: ``log2(image_size)`` down blocks to 1x1, as many up, with skips.
+    """pix2pix's U-Net (:func:`networks.build_unet`), instance-normalized by default.
 
     At 256 pixels and width 64 it is the tutorial's generator (8 down blocks of 64, 128, 256
     and 512 filters, 7 up blocks, a tanh output).
@@ -166,24 +115,8 @@ def build_generator(
     Returns:
         A model ``[B, S, S, C] -> [B, S, S, C]``, images in [-1, 1].
     """
-    image_size = _check_size(image_size)
-    width = checks.positive_int("width", width)
-    checks.one_of("normalization", normalization, NORMALIZATIONS)
-    dropout = checks.real("dropout", dropout, 0.0, 0.99)
-    channels = checks.positive_int("channels", channels)
-    inputs = keras.Input([image_size, image_size, channels])
-    widths = _widths(image_size, width)
-    x, skips = inputs, []
-    for index, filters in enumerate(widths):
-        x = _down(x, filters, None if index == 0 else normalization)
-        skips.append(x)
-    for index, (filters, skip) in enumerate(zip(widths[-2::-1], skips[-2::-1], strict=True)):
-        x = _up(x, filters, normalization, dropout if index < DROPOUT_BLOCKS else 0.0)
-        x = keras.layers.Concatenate()([x, skip])
-    outputs = keras.layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=_init(), activation="tanh"
-    )(x)
-    return keras.Model(inputs, outputs, name=name)
+    networks.check_image_size(image_size, MIN_IMAGE_SIZE)
+    return networks.build_unet(image_size, width, normalization, dropout, channels, name)
 
 
 def build_discriminator(
@@ -193,7 +126,7 @@ def build_discriminator(
     channels: int = 3,
     name: str = "discriminator",
 ) -> keras.Model:
-    """The PatchGAN on one image: 3 strided blocks, then two 4x4 unstrided convolutions.
+    """The PatchGAN on one image (:func:`networks.build_patchgan`, unconditional).
 
     At 256 pixels and width 64 it is the tutorial's (logits ``[B, 30, 30, 1]``, each judging a
     70x70 patch).
@@ -207,37 +140,17 @@ def build_discriminator(
     Returns:
         A model ``[B, S, S, C] -> [B, S/8 - 2, S/8 - 2, 1]`` logits.
     """
-    image_size = _check_size(image_size)
-    if image_size < 4 * 2**DISCRIMINATOR_DOWNSAMPLES:
-        raise ValueError(f"image_size must be >= 32 for the PatchGAN, got {image_size}")
-    width = checks.positive_int("width", width)
-    checks.one_of("normalization", normalization, NORMALIZATIONS)
-    channels = checks.positive_int("channels", channels)
-    inputs = keras.Input([image_size, image_size, channels])
-    x = inputs
-    for index in range(DISCRIMINATOR_DOWNSAMPLES):
-        x = _down(x, width * 2**index, None if index == 0 else normalization)
-    x = keras.layers.ZeroPadding2D()(x)
-    x = keras.layers.Conv2D(width * 8, 4, kernel_initializer=_init(), use_bias=False)(x)
-    x = _normalization(normalization)(x)
-    x = keras.layers.LeakyReLU(0.2)(x)
-    x = keras.layers.ZeroPadding2D()(x)
-    outputs = keras.layers.Conv2D(1, 4, kernel_initializer=_init())(x)
-    return keras.Model(inputs, outputs, name=name)
+    return networks.build_patchgan(image_size, width, normalization, False, channels, name)
 
 
 def _adam(learning_rate: float) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate, beta_1=BETA_1)
 
 
-def to_model_range(images) -> tf.Tensor:
-    """Images in [0, 1] -> [-1, 1], the generators' range."""
-    return tf.convert_to_tensor(images, tf.float32) * 2.0 - 1.0
-
-
-def to_image_range(images) -> np.ndarray:
-    """Images in [-1, 1] -> NumPy in [0, 1]."""
-    return np.clip((np.asarray(images) + 1.0) / 2.0, 0.0, 1.0)
+#: Images in [0, 1] -> [-1, 1], the generators' range.
+to_model_range = networks.to_network
+#: Images in [-1, 1] -> NumPy in [0, 1].
+to_image_range = networks.from_network
 
 
 class CycleGAN(GANTrainer):
@@ -268,7 +181,7 @@ class CycleGAN(GANTrainer):
         sample_y: np.ndarray | None = None,
         strategy: tf.distribute.Strategy | None = None,
     ) -> None:
-        self.image_size = _check_size(image_size)
+        self.image_size = networks.check_image_size(image_size, networks.MIN_PATCHGAN_SIZE)
         self.width = checks.positive_int("width", width)
         self.dropout = checks.real("dropout", dropout, 0.0, 0.99)
         self.cycle_weight = checks.real("cycle_weight", cycle_weight, minimum=0.0)
@@ -361,7 +274,7 @@ def make_dataset(domains: UnpairedDomains, batch_size: int, seed: int = 0, jitte
     """
     batch_size = checks.positive_int("batch_size", batch_size)
     size = domains.image_size
-    enlarged = int(round(size * 286 / 256))
+    enlarged = networks.jitter_size(size)
 
     def augment(images: tf.Tensor) -> tf.Tensor:
         if jitter:

@@ -1,7 +1,8 @@
 """pix2pix: image-to-image translation with a U-Net and a PatchGAN (book/part1/08_pix2pix).
 
 The architecture and constants of TensorFlow's pix2pix tutorial, parameterized by image size
-and width:
+and width; the networks, ranges and jitter live in :mod:`course_lib.gan.networks` (shared with
+CycleGAN) and are re-exported here:
 
 - :func:`build_generator`: a U-Net. The encoder halves the image with 4x4, stride-2
   convolutions (BatchNorm except on the first, LeakyReLU 0.2) until it is 1x1, so a 256 px image
@@ -27,7 +28,6 @@ Images are in [0, 1] outside this module's networks and in [-1, 1] inside them.
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import keras
@@ -35,27 +35,29 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib import checks, config
-from course_lib.gan import losses
+from course_lib.gan import losses, networks
+from course_lib.gan.networks import (  # noqa: F401  (pix2pix's public names)
+    DROPOUT_BLOCKS,
+    JITTER_RATIO,
+    PATCHGAN_DOWNSAMPLES,
+    downsample,
+    from_network,
+    jitter_size,
+    patch_grid_size,
+    random_jitter,
+    to_network,
+    upsample,
+)
 from course_lib.gan.training import GANTrainer, fit, save_samples
 
 #: The smallest image the networks accept: the PatchGAN needs 32 px for a 2x2 map of patches.
-MIN_IMAGE_SIZE = 32
-#: The tutorial's resize before the random crop, 286 for 256 px images.
-JITTER_RATIO = 286 / 256
-#: Decoder blocks with Dropout(0.5), counted from the bottleneck.
-DROPOUT_BLOCKS = 3
-#: Downsampling convolutions of the PatchGAN before its two stride-1 convolutions.
-PATCHGAN_DOWNSAMPLES = 3
+MIN_IMAGE_SIZE = networks.MIN_PATCHGAN_SIZE
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(networks.BaseSettings):
     """A pix2pix run: image size, network width, batch size, steps and the optimizer."""
 
-    image_size: int
-    width: int
-    batch_size: int
-    steps: int
     l1_weight: float = losses.PIX2PIX_LAMBDA
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -71,64 +73,16 @@ def unet_depth(image_size: int) -> int:
     """Number of stride-2 levels that bring ``image_size`` down to 1 (8 for 256 px).
 
     Raises:
-        ValueError: naming ``image_size`` unless it is a power of two >= 32.
+        ValueError: naming ``image_size`` unless it is a power of two in 32..512.
     """
-    if not checks.is_int(image_size) or image_size < MIN_IMAGE_SIZE:
-        raise ValueError(f"image_size must be a power of two >= {MIN_IMAGE_SIZE}, got {image_size}")
-    if image_size & (image_size - 1):
-        raise ValueError(
-            f"image_size must be a power of two (the U-Net halves it down to 1x1), got {image_size}"
-        )
-    return int(math.log2(image_size))
-
-
-def _width(width: int) -> int:
-    if not checks.is_int(width) or width < 1:
-        raise ValueError(f"width must be a positive int (the first layer's filters), got {width}")
-    return int(width)
-
-
-def _filters(width: int, level: int) -> int:
-    return min(width * 2**level, 8 * width)
-
-
-def _init() -> keras.initializers.Initializer:
-    return keras.initializers.RandomNormal(0.0, 0.02)
-
-
-def downsample(filters: int, batchnorm: bool = True) -> keras.Sequential:
-    """Conv 4x4 stride 2 (no bias), optional BatchNorm, LeakyReLU 0.2: ``[B,H,W,C]`` ->
-    ``[B,H/2,W/2,filters]``."""
-    layers = [
-        keras.layers.Conv2D(
-            filters, 4, strides=2, padding="same", kernel_initializer=_init(), use_bias=False
-        )
-    ]
-    if batchnorm:
-        layers.append(keras.layers.BatchNormalization())
-    layers.append(keras.layers.LeakyReLU(0.2))
-    return keras.Sequential(layers)
-
-
-def upsample(filters: int, dropout: bool = False) -> keras.Sequential:
-    """Transposed conv 4x4 stride 2 (no bias), BatchNorm, optional Dropout 0.5, ReLU:
-    ``[B,H,W,C]`` -> ``[B,2H,2W,filters]``."""
-    layers = [
-        keras.layers.Conv2DTranspose(
-            filters, 4, strides=2, padding="same", kernel_initializer=_init(), use_bias=False
-        ),
-        keras.layers.BatchNormalization(),
-    ]
-    if dropout:
-        layers.append(keras.layers.Dropout(0.5))
-    layers.append(keras.layers.ReLU())
-    return keras.Sequential(layers)
+    return int(networks.check_image_size(image_size, MIN_IMAGE_SIZE)).bit_length() - 1
 
 
 def build_generator(
     image_size: int = COURSE.image_size, width: int = COURSE.width, channels: int = 3
 ) -> keras.Model:
-    """The U-Net generator: ``[B, S, S, channels]`` in [-1, 1] -> the same shape, ``tanh``.
+    """The U-Net generator with BatchNorm and dropout 0.5 (:func:`networks.build_unet`):
+    ``[B, S, S, channels]`` in [-1, 1] -> the same shape, ``tanh``.
 
     Args:
         image_size: ``S``, a power of two >= 32; the U-Net has ``log2(S)`` levels.
@@ -138,115 +92,21 @@ def build_generator(
     Raises:
         ValueError: naming ``image_size``, ``width`` or ``channels`` when invalid.
     """
-    depth = unet_depth(image_size)
-    width = _width(width)
-    channels = checks.positive_int("channels", channels)
-    inputs = keras.Input((image_size, image_size, channels))
-    down = [downsample(_filters(width, level), batchnorm=level > 0) for level in range(depth)]
-    up = [
-        upsample(_filters(width, level), dropout=index < DROPOUT_BLOCKS)
-        for index, level in enumerate(range(depth - 2, -1, -1))
-    ]
-    x = inputs
-    skips = []
-    for block in down:
-        x = block(x)
-        skips.append(x)
-    for block, skip in zip(up, reversed(skips[:-1]), strict=True):
-        x = keras.layers.Concatenate()([block(x), skip])
-    outputs = keras.layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=_init(), activation="tanh"
-    )(x)
-    return keras.Model(inputs, outputs, name=f"unet_{image_size}")
-
-
-def patch_grid_size(image_size: int) -> int:
-    """Side of the PatchGAN's map of logits: ``image_size / 8 - 2`` (30 for 256 px).
-
-    Raises:
-        ValueError: naming ``image_size`` unless it is a power of two >= 32.
-    """
     unet_depth(image_size)
-    return image_size // 2**PATCHGAN_DOWNSAMPLES - 2
+    return networks.build_unet(image_size, width, "batch", networks.DROPOUT, channels)
 
 
 def build_discriminator(
     image_size: int = COURSE.image_size, width: int = COURSE.width, channels: int = 3
 ) -> keras.Model:
-    """The PatchGAN: ``[input, image]``, two ``[B, S, S, channels]`` in [-1, 1] -> logits
-    ``[B, P, P, 1]`` with ``P = patch_grid_size(S)``, one per patch.
+    """The conditional PatchGAN with BatchNorm (:func:`networks.build_patchgan`):
+    ``[input, image]``, two ``[B, S, S, channels]`` in [-1, 1] -> logits ``[B, P, P, 1]`` with
+    ``P = patch_grid_size(S)``, one per patch.
 
     Raises:
         ValueError: naming ``image_size``, ``width`` or ``channels`` when invalid.
     """
-    unet_depth(image_size)
-    width = _width(width)
-    channels = checks.positive_int("channels", channels)
-    source = keras.Input((image_size, image_size, channels), name="input_image")
-    image = keras.Input((image_size, image_size, channels), name="target_image")
-    x = keras.layers.Concatenate()([source, image])
-    for level in range(PATCHGAN_DOWNSAMPLES):
-        x = downsample(_filters(width, level), batchnorm=level > 0)(x)
-    x = keras.layers.ZeroPadding2D()(x)
-    x = keras.layers.Conv2D(
-        _filters(width, PATCHGAN_DOWNSAMPLES), 4, kernel_initializer=_init(), use_bias=False
-    )(x)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.LeakyReLU(0.2)(x)
-    x = keras.layers.ZeroPadding2D()(x)
-    logits = keras.layers.Conv2D(1, 4, kernel_initializer=_init())(x)
-    return keras.Model([source, image], logits, name=f"patchgan_{image_size}")
-
-
-def jitter_size(image_size: int) -> int:
-    """The size images are enlarged to before the random crop: 286 for 256, 72 for 64."""
-    return int(round(image_size * JITTER_RATIO))
-
-
-def random_jitter(
-    source: tf.Tensor, target: tf.Tensor, seed: tf.Tensor
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """The same random enlargement, crop and mirror for an input and its target.
-
-    Both are resized to :func:`jitter_size` (nearest neighbour), cropped back to their size at
-    one random offset and mirrored left-right with probability 1/2, together.
-
-    Args:
-        source: ``[S, S, C]`` an input image.
-        target: ``[S, S, C]`` its target.
-        seed: ``[2]`` int32 or int64, the stateless ops' seed (the same seed, the same jitter).
-
-    Returns:
-        ``(source, target)`` jittered, the same shapes.
-
-    Raises:
-        ValueError: if the two images are not square and of the same shape.
-    """
-    source = tf.convert_to_tensor(source)
-    target = tf.convert_to_tensor(target)
-    if source.shape.rank != 3 or source.shape[0] != source.shape[1]:
-        raise ValueError(f"source must be [S, S, C], got shape {source.shape}")
-    if target.shape != source.shape:
-        raise ValueError(f"target must have source's shape {source.shape}, got {target.shape}")
-    size, channels = int(source.shape[0]), int(source.shape[2])
-    big = jitter_size(size)
-    pair = tf.stack([source, tf.cast(target, source.dtype)])  # one crop and flip for both
-    pair = tf.image.resize(pair, (big, big), method="nearest")
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
-    pair = tf.image.stateless_random_crop(pair, (2, size, size, channels), seed=seeds[0])
-    flip = tf.random.stateless_uniform([], seed=seeds[1]) < 0.5
-    pair = tf.cond(flip, lambda: tf.reverse(pair, axis=[2]), lambda: pair)
-    return pair[0], pair[1]
-
-
-def to_network(images: tf.Tensor) -> tf.Tensor:
-    """[0, 1] -> [-1, 1]."""
-    return tf.convert_to_tensor(images, tf.float32) * 2.0 - 1.0
-
-
-def from_network(images: tf.Tensor) -> np.ndarray:
-    """[-1, 1] -> [0, 1], a NumPy array clipped to the range."""
-    return np.clip((np.asarray(images) + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
+    return networks.build_patchgan(image_size, width, "batch", True, channels)
 
 
 def make_dataset(
