@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -173,3 +174,13 @@ def test_train_refuses_bad_steps_and_a_folder_with_a_trained_model(tmp_path, cap
     with pytest.raises(SystemExit) as raised:
         cli.main(["train", "stylegan", "--out", str(tmp_path)])
     assert raised.value.code == 2
+
+
+def test_train_saves_the_checkpoint_and_samples_and_prints_the_figure(tmp_path, capsys):
+    out = tmp_path / "dcgan"
+    assert cli.main(["train", "dcgan", "--out", str(out), "--steps", "2"]) == cli.EXIT_OK
+    printed = capsys.readouterr().out
+    assert "of 10 classes covered" in printed and f"samples: {out / 'samples.npz'}" in printed
+    assert (out / "checkpoint" / "ckpt.index").is_file()
+    with np.load(out / "samples.npz") as saved:
+        assert saved["images"].shape == (100, 28, 28, 1)
