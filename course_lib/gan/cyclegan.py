@@ -31,16 +31,13 @@ import tensorflow as tf
 from course_lib import checks, config
 from course_lib.data.unpaired import UnpairedDomains, make_fill_domains
 from course_lib.gan import losses, networks
-from course_lib.gan.networks import DROPOUT_BLOCKS, MAX_IMAGE_SIZE  # noqa: F401
+from course_lib.gan.networks import MAX_IMAGE_SIZE
 from course_lib.gan.training import GANTrainer, History, fit, save_samples
 
 #: Learning rate and beta_1 of the four Adam optimizers.
 LEARNING_RATE, BETA_1 = 2e-4, 0.5
 #: Smallest image side of the generators (a power of two; the discriminators need 32).
 MIN_IMAGE_SIZE = 8
-#: Strided convolutions of the PatchGAN before its two unstrided ones (3: 70x70 patches).
-DISCRIMINATOR_DOWNSAMPLES = networks.PATCHGAN_DOWNSAMPLES
-NORMALIZATIONS = ("instance", "batch")
 MODEL_NAMES = ("generator_g", "generator_f", "discriminator_x", "discriminator_y")
 
 
