@@ -44,7 +44,8 @@ def _title(entry: str) -> str:
     else:
         nb = nbformat.read(ROOT / f"{entry}.ipynb", as_version=4)
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    return re.search(r"^# (.+)$", text, re.M).group(1).strip()
+    title = re.search(r"^# (.+)$", text, re.M).group(1).strip()
+    return title.replace("'", "\u2019")  # Sphinx's smart quotes: picture's -> picture’s
 
 
 @pytest.fixture(scope="module")
