@@ -8,6 +8,7 @@ right-handed frame, such as the camera frame x right, y down, z forward).
 To compare a mesh with a shape: :func:`sample_points` draws points uniformly by area on the
 mesh, :func:`sample_ellipsoid` on an ellipsoid from its closed form, and
 :func:`chamfer_distance` measures the mean nearest-neighbour distance between two point sets.
+:func:`adjacency` gives the row-normalized vertex adjacency that graph convolutions take.
 """
 
 from __future__ import annotations
@@ -291,3 +292,47 @@ def chamfer_distance(
             return tf.reduce_mean(safe_ops.norm(source - nearest, keepdims=False), axis=-1)
 
         return 0.5 * (nearest_distance(points_a, points_b) + nearest_distance(points_b, points_a))
+
+
+def adjacency(
+    triangles: Any,
+    num_vertices: int,
+    self_loops: bool = False,
+    dtype: tf.DType = tf.float32,
+) -> tf.sparse.SparseTensor:
+    """The mesh's vertex adjacency as a row-normalized SparseTensor `[V, V]`.
+
+    Entry ``(i, j)`` is ``1 / deg(i)`` when ``i`` and ``j`` share an edge (or ``i == j`` with
+    ``self_loops``), ``deg(i)`` counting the entries of row ``i``: each row of a vertex that
+    has any neighbour sums to 1 (TensorFlow Graphics' degree-based edge weights). A vertex that
+    no triangle uses has an empty row (a single 1 on the diagonal with ``self_loops``). The
+    indices are in row-major order; pass it as ``neighbors`` to
+    :mod:`course_lib.graphics.geometry.convolution.graph_convolution`.
+
+    Args:
+        triangles: `[F, 3]` integer vertex indices.
+        num_vertices: V, the number of vertices (a positive int).
+        self_loops: whether each vertex is its own neighbour (FeaStNet's choice).
+        dtype: the floating dtype of the weights.
+
+    Raises:
+        ValueError: if ``triangles`` is not an integer `[F, 3]` tensor of indices in
+            ``[0, num_vertices)``, or ``num_vertices`` is not a positive int.
+    """
+    if not checks.is_int(num_vertices) or num_vertices < 1:
+        raise ValueError(f"num_vertices must be a positive int, got {num_vertices!r}")
+    checks.boolean("self_loops", self_loops)
+    dtype = tf.as_dtype(dtype)
+    if not dtype.is_floating:
+        raise ValueError(f"dtype must be a floating dtype, got {dtype.name}")
+    unique = edges(check_triangles(triangles, num_vertices))
+    pairs = [unique, unique[:, ::-1]]
+    if self_loops:
+        pairs.append(np.repeat(np.arange(num_vertices, dtype=np.int32)[:, None], 2, axis=1))
+    indices = np.concatenate(pairs).astype(np.int64).reshape(-1, 2)
+    indices = indices[np.lexsort((indices[:, 1], indices[:, 0]))]
+    degree = np.bincount(indices[:, 0], minlength=num_vertices)
+    values = 1.0 / degree[indices[:, 0]]
+    return tf.sparse.SparseTensor(
+        indices, tf.constant(values, dtype=dtype), [num_vertices, num_vertices]
+    )

@@ -1,0 +1,1 @@
+"""Convolutions on graphs and meshes (feature-steered convolution, edge convolutions)."""
