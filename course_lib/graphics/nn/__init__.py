@@ -1,0 +1,1 @@
+"""Neural-network layers on graphics data, laid out like TensorFlow Graphics' ``nn``."""
