@@ -48,4 +48,9 @@ conventions differ; code ported from TFG must account for them.
 - Eager calls of the rasterizer's public functions run compiled (each is a ``tf.function``
   with relaxed shapes, traced at most twice per dtype, batch rank and option, whatever the
   image and mesh sizes); inside a caller's ``tf.function`` they are plain graph code.
+- Graph convolution (``geometry.convolution``): an isolated vertex (an empty row of
+  ``neighbors``) outputs the bias in ``feature_steered_convolution`` and zeros in
+  ``edge_convolution_template``, and an empty pooling window pools to zeros
+  (``graph_pooling.pool``); TFG requires every vertex and window to have a neighbour. Padded
+  vertices beyond ``sizes`` output zeros, and duplicate edges add their weights.
 """
