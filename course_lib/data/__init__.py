@@ -1,7 +1,8 @@
 """Datasets: the real ones when cached or online, shipped substitutes offline (announced once)."""
 
+from course_lib.data.body import BODY_PARTS, Body, make_body
 from course_lib.data.images import IMAGE_NAMES, load_image, to_grayscale
-from course_lib.data.meshes import MESH_NAMES, load_cube, load_mesh
+from course_lib.data.meshes import MESH_NAMES, cylinder, load_cube, load_mesh
 from course_lib.data.mnist import DIGITS, MNIST, digits_to_mnist_images, load_mnist
 from course_lib.data.paired import PairedData, load_paired, make_facades
 from course_lib.data.procedural import SHAPE_CLASSES, make_shapes_dataset
@@ -17,6 +18,10 @@ __all__ = [
     "load_horse2zebra",
     "load_unpaired",
     "make_fill_domains",
+    "BODY_PARTS",
+    "Body",
+    "cylinder",
+    "make_body",
     "DIGITS",
     "IMAGE_NAMES",
     "MESH_NAMES",

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.checks import positive_int
+from course_lib.checks import integer, positive_int
 
 #: Names accepted by :func:`load_mesh`.
-MESH_NAMES: tuple[str, ...] = ("cube", "tetrahedron", "octahedron", "icosphere", "torus")
+MESH_NAMES: tuple[str, ...] = (
+    "cube",
+    "tetrahedron",
+    "octahedron",
+    "icosphere",
+    "torus",
+    "cylinder",
+)
 
 _CUBE_VERTICES = np.array(
     [[x, y, z] for x in (-1.0, 1.0) for y in (-1.0, 1.0) for z in (-1.0, 1.0)], np.float32
@@ -93,13 +100,45 @@ def _torus(major: int = 24, minor: int = 12, radius: float = 1.0, tube: float = 
     return vertices.reshape(-1, 3).astype(np.float32), faces.astype(np.int32)
 
 
+def cylinder(segments: int = 32, stacks: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """A capped cylinder of radius 1 along z from -1 to 1: float32 ``[V, 3]``, int32 ``[F, 3]``.
+
+    The side is ``segments`` facets around and ``stacks`` rings of quads high (so
+    ``V = segments * (stacks + 1) + 2``); each cap is a fan around its centre vertex.
+    """
+    segments = integer("segments", segments, minimum=3)
+    stacks = positive_int("stacks", stacks)
+    angle = np.arange(segments) * 2 * np.pi / segments
+    z = np.linspace(-1.0, 1.0, stacks + 1)
+    zz, aa = np.meshgrid(z, angle, indexing="ij")
+    side = np.stack([np.cos(aa), np.sin(aa), zz], -1).reshape(-1, 3)
+    vertices = np.concatenate([side, [[0.0, 0.0, -1.0], [0.0, 0.0, 1.0]]])
+    i, j = np.meshgrid(np.arange(stacks), np.arange(segments), indexing="ij")
+    a = i * segments + j
+    b = i * segments + (j + 1) % segments
+    c = b + segments
+    d = a + segments
+    # Counter-clockwise seen from outside: angle grows to the left, z upward.
+    quads = np.concatenate([np.stack([a, b, c], -1), np.stack([a, c, d], -1)]).reshape(-1, 3)
+    bottom, top = len(side), len(side) + 1
+    ring = np.arange(segments)
+    following = (ring + 1) % segments
+    bottom_fan = np.stack([np.full(segments, bottom), following, ring], -1)
+    top_fan = np.stack(
+        [np.full(segments, top), ring + stacks * segments, following + stacks * segments], -1
+    )
+    faces = np.concatenate([quads, bottom_fan, top_fan])
+    return vertices.astype(np.float32), faces.astype(np.int32)
+
+
 def load_mesh(name: str, subdivisions: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """``(vertices, faces)`` of a procedural mesh: float32 ``[V, 3]``, int32 ``[F, 3]``.
 
     Args:
         name: one of :data:`MESH_NAMES`. ``icosphere`` is the unit sphere, subdivided
             ``subdivisions`` times (20 * 4**subdivisions triangles); ``torus`` lies in the
-            xy-plane, radii 1 and 0.4.
+            xy-plane, radii 1 and 0.4; ``cylinder`` has radius 1 and spans z in [-1, 1]
+            (32 facets around, see :func:`cylinder`).
 
     Raises:
         ValueError: for an unknown name.
@@ -120,4 +159,6 @@ def load_mesh(name: str, subdivisions: int = 2) -> tuple[np.ndarray, np.ndarray]
         return _icosphere(positive_int("subdivisions", subdivisions))
     if name == "torus":
         return _torus()
+    if name == "cylinder":
+        return cylinder()
     raise ValueError(f"unknown mesh {name!r}; choose one of {', '.join(MESH_NAMES)}")
