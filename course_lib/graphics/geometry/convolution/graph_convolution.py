@@ -24,7 +24,8 @@ from course_lib import checks
 from course_lib.graphics.util import shape
 
 
-def _check_data(data: Any) -> tf.Tensor:
+def check_data(data: Any) -> tf.Tensor:
+    """``data`` `[A1, ..., An, V, C]` as a float tensor with static ``V`` and ``C``."""
     data = shape.to_float("data", data, tf.as_dtype(getattr(data, "dtype", tf.float32)))
     if data.shape.rank is None or data.shape.rank < 2:
         raise ValueError(f"data must have shape [A1, ..., An, V, C], got {tuple(data.shape)}")
@@ -112,8 +113,7 @@ def _edges(
     batch_rank = data.shape.rank - 2
     batch_shape = tf.shape(data, out_type=tf.int64)[:-2]
     # Row-major linear index of each edge's batch element.
-    strides = tf.math.cumprod(batch_shape, exclusive=True, reverse=True)
-    batch_index = tf.reduce_sum(indices[:, :batch_rank] * strides[None], axis=1)
+    batch_index = flat_batch_index(indices, batch_shape)
     i, j = indices[:, batch_rank], indices[:, batch_rank + 1]
     rows, cols = batch_index * num_vertices + i, batch_index * num_vertices + j
     weights = neighbors.values
@@ -127,6 +127,17 @@ def _edges(
         rows, cols, weights = (tf.boolean_mask(t, keep) for t in (rows, cols, weights))
         valid = vertex < tf.repeat(flat_sizes, num_vertices)
     return x, rows, cols, weights, valid[:, None]
+
+
+def flat_batch_index(indices: tf.Tensor, batch_shape: tf.Tensor) -> tf.Tensor:
+    """Row-major index ``[E]`` of each sparse entry's batch element.
+
+    Args:
+        indices: ``[E, n + 2]`` int64 indices of a ``[A1, ..., An, ., .]`` SparseTensor.
+        batch_shape: ``[n]`` int64, ``(A1, ..., An)``.
+    """
+    strides = tf.math.cumprod(batch_shape, exclusive=True, reverse=True)
+    return tf.reduce_sum(indices[:, : indices.shape[-1] - 2] * strides[None], axis=1)
 
 
 def _unflatten(flat: tf.Tensor, data: tf.Tensor, valid: tf.Tensor) -> tf.Tensor:
@@ -170,7 +181,7 @@ def feature_steered_convolution(
         ValueError: naming the argument, for a bad shape or dtype, or indices out of range.
     """
     with tf.name_scope(name):
-        data = _check_data(data)
+        data = check_data(data)
         neighbors = _check_neighbors(neighbors, data)
         sizes = _check_sizes(sizes, data)
         channels = data.shape[-1]
@@ -243,7 +254,7 @@ def edge_convolution_template(
     if not callable(edge_function):
         raise ValueError(f"edge_function must be callable, got {type(edge_function)}")
     with tf.name_scope(name):
-        data = _check_data(data)
+        data = check_data(data)
         neighbors = _check_neighbors(neighbors, data)
         sizes = _check_sizes(sizes, data)
         x, rows, cols, weights, valid = _edges(data, neighbors, sizes)

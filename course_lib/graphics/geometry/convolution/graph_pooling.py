@@ -18,16 +18,10 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib import checks
-from course_lib.graphics.util import shape
-
-
-def _check_data(data: Any) -> tf.Tensor:
-    data = shape.to_float("data", data, tf.as_dtype(getattr(data, "dtype", tf.float32)))
-    if data.shape.rank is None or data.shape.rank < 2:
-        raise ValueError(f"data must have shape [A1, ..., An, V, C], got {tuple(data.shape)}")
-    if data.shape[-1] is None or data.shape[-2] is None:
-        raise ValueError(f"data must have static V and C dimensions, got {tuple(data.shape)}")
-    return data
+from course_lib.graphics.geometry.convolution.graph_convolution import (
+    check_data,
+    flat_batch_index,
+)
 
 
 def _check_pool_map(pool_map: Any, data: tf.Tensor, data_axis: int) -> tf.sparse.SparseTensor:
@@ -100,8 +94,7 @@ def _flat_entries(
     dense_shape = tf.cast(pool_map.dense_shape, tf.int64)
     batch_shape, v2, v1 = dense_shape[:-2], dense_shape[-2], dense_shape[-1]
     batch_rank = indices.shape[-1] - 2
-    strides = tf.math.cumprod(batch_shape, exclusive=True, reverse=True)
-    batch_index = tf.reduce_sum(indices[:, :batch_rank] * strides[None], axis=1)
+    batch_index = flat_batch_index(indices, batch_shape)
     k, j = indices[:, batch_rank], indices[:, batch_rank + 1]
     rows, cols, weights = batch_index * v2 + k, batch_index * v1 + j, pool_map.values
     num_batch = tf.reduce_prod(batch_shape)
@@ -160,7 +153,7 @@ def pool(
     """
     checks.one_of("algorithm", algorithm, ("max", "weighted"))
     with tf.name_scope(name):
-        data = _check_data(data)
+        data = check_data(data)
         pool_map = _check_pool_map(pool_map, data, -1)
         sizes = _check_sizes(sizes, data, pool_map)
         rows, cols, weights, valid, _, batch_shape = _flat_entries(pool_map, sizes)
@@ -200,7 +193,7 @@ def unpool(
         ValueError: naming the argument, for a bad shape or dtype, or indices out of range.
     """
     with tf.name_scope(name):
-        data = _check_data(data)
+        data = check_data(data)
         pool_map = _check_pool_map(pool_map, data, -2)
         sizes = _check_sizes(sizes, data, pool_map)
         rows, cols, _, _, valid, batch_shape = _flat_entries(pool_map, sizes)
