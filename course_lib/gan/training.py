@@ -15,8 +15,10 @@ Used by :mod:`course_lib.gan.dcgan`, :mod:`course_lib.gan.pix2pix` and
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ import tensorflow as tf
 from course_lib import checks
 
 
-class GANTrainer:
+class GANTrainer(abc.ABC):
     """Networks, optimizers and a compiled, distributed train step.
 
     Subclasses set ``self.models`` and ``self.optimizers`` (dicts name -> object) in
@@ -52,17 +54,17 @@ class GANTrainer:
                 optimizer.build(self.models[name].trainable_variables)
         self._compiled = tf.function(self._distributed_step)
 
+    @abc.abstractmethod
     def build(self) -> None:
         """Creates ``self.models`` and ``self.optimizers`` (one optimizer per model name)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def step(self, batch: Any) -> dict[str, tf.Tensor]:
         """One replica's training step on its share of ``batch``: the losses, scalars."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def samples(self) -> np.ndarray:
         """Images that show training's progress, ``[N, H, W, C]`` floats in [0, 1]."""
-        raise NotImplementedError
 
     def apply(self, tape: tf.GradientTape, loss: tf.Tensor, name: str) -> None:
         """Takes ``loss``'s gradient for model ``name`` and lets its optimizer apply it.
@@ -165,8 +167,6 @@ def fit(
     Returns:
         The :class:`History`.
     """
-    import time
-
     steps = checks.positive_int("steps", steps)
     if sample_every is not None:
         sample_every = checks.positive_int("sample_every", sample_every)
