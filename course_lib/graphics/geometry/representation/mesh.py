@@ -132,8 +132,8 @@ def vertex_normals(vertices: Any, triangles: Any, name: str = "mesh_vertex_norma
 def edges(triangles: Any) -> np.ndarray:
     """The unique undirected edges of a mesh, sorted, as an int32 NumPy array `[E, 2]`.
 
-    Each edge ``(i, j)`` has ``i < j``. Useful for smoothness terms (differences of a quantity
-    along every edge) and for wire-frame plots.
+    Each edge ``(i, j)`` has ``i < j`` (a triangle's repeated corner gives none). Useful for
+    smoothness terms (differences of a quantity along every edge) and for wire-frame plots.
 
     Raises:
         ValueError: if ``triangles`` is not an integer `[F, 3]` array.
@@ -141,6 +141,7 @@ def edges(triangles: Any) -> np.ndarray:
     triangles = check_triangles(triangles).numpy()
     pairs = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
     pairs = np.sort(pairs, axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]  # a repeated corner is no edge
     return np.unique(pairs, axis=0).astype(np.int32).reshape(-1, 2)
 
 
