@@ -299,3 +299,56 @@ def test_runs_in_a_graph_with_an_unknown_batch_size(rng):
     np.testing.assert_allclose(convolve(x, adjacency), eager, rtol=1e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match="neighbors out of range"):
         convolve(x, tf.sparse.SparseTensor([[0, 0, 4]], [1.0], (1, 4, 4)))
+
+
+def test_zero_area_faces_give_finite_normals_adjacency_and_gradients(rng):
+    # Faces 1 and 2 have no area: collinear corners, and a repeated corner. Vertex 4 lies only
+    # on faces without area, vertex 5 on none.
+    vertices = np.array(
+        [[0, 0, 0], [1, 0, 0], [0, 1, 0], [2, 0, 0], [0, 0, 1], [5, 5, 5]], np.float32
+    )
+    faces = np.array([[0, 1, 2], [0, 1, 3], [4, 4, 1]], np.int32)
+    normals = mesh.face_normals(vertices, faces).numpy()
+    np.testing.assert_allclose(normals, [[0, 0, 1], [0, 0, 0], [0, 0, 0]], atol=1e-7)
+    vertex_normals = mesh.vertex_normals(vertices, faces).numpy()
+    np.testing.assert_allclose(vertex_normals[[0, 1, 2]], [[0, 0, 1]] * 3, atol=1e-6)
+    np.testing.assert_array_equal(vertex_normals[[4, 5]], 0.0)
+    assert_gradient_finite(lambda v: mesh.face_normals(v, faces), vertices)
+    assert_gradient_finite(lambda v: mesh.vertex_normals(v, faces), vertices)
+    # The repeated corner makes no self loop: the adjacency stays that of the distinct edges.
+    dense = tf.sparse.to_dense(mesh.adjacency(faces, 6)).numpy()
+    assert np.all(np.diag(dense) == 0) and np.all(np.isfinite(dense))
+    np.testing.assert_allclose(dense.sum(axis=1), [1, 1, 1, 1, 1, 0], rtol=1e-6)
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    variables = _variables(rng, 3, 2, 2, np.float32)
+    assert_gradient_finite(
+        lambda d: gc.feature_steered_convolution(
+            d, mesh.adjacency(faces, 6, self_loops=True), None, *variables
+        ),
+        x,
+    )
+
+
+def test_empty_neighbourhoods_give_the_bias_or_zeros_with_finite_gradients(rng):
+    x = rng.normal(size=(2, 5, 3)).astype(np.float32)
+    variables = _variables(rng, 3, 2, 4, np.float32)
+    empty = tf.sparse.SparseTensor(np.zeros((0, 3), np.int64), np.zeros(0, np.float32), (2, 5, 5))
+    got = gc.feature_steered_convolution(x, empty, None, *variables)
+    np.testing.assert_array_equal(got.numpy(), np.broadcast_to(variables[-1], (2, 5, 4)))
+
+    def feast(data, u, v, c, w, b):
+        return gc.feature_steered_convolution(data, empty, None, u, v, c, w, b)
+
+    assert_gradient_finite(feast, x, *variables)
+    for reduction in ("weighted", "max"):
+        out = gc.edge_convolution_template(x, empty, None, lambda a, b: a - b, reduction, None)
+        np.testing.assert_array_equal(out.numpy(), 0.0)
+    # A batch whose second graph has vertices but no edges, and a third of size 0.
+    one = tf.sparse.SparseTensor([[0, 0, 1], [0, 1, 0]], np.ones(2, np.float32), (3, 5, 5))
+    sizes = np.array([2, 4, 0])
+    batch = rng.normal(size=(3, 5, 3)).astype(np.float32)
+    got = gc.feature_steered_convolution(batch, one, sizes, *variables).numpy()
+    np.testing.assert_array_equal(got[1, :4], np.broadcast_to(variables[-1], (4, 4)))
+    np.testing.assert_array_equal(got[1, 4:], 0.0)
+    np.testing.assert_array_equal(got[2], 0.0)
+    assert np.all(np.isfinite(got))

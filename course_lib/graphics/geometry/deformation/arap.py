@@ -58,10 +58,10 @@ def edge_weights(
     for k in range(3):  # the corner k, opposite the edge (k+1, k+2)
         a, b, c = tri[:, k], tri[:, (k + 1) % 3], tri[:, (k + 2) % 3]
         corners.append(np.stack([a, b, c], axis=1))
-        segments.append(
-            [index[(min(i, j), max(i, j))] for i, j in zip(b.tolist(), c.tolist(), strict=True)]
-        )
-    corners = np.concatenate(corners)
+        pairs = zip(np.minimum(b, c).tolist(), np.maximum(b, c).tolist(), strict=True)
+        segments.append([index.get(pair, -1) for pair in pairs])  # -1: a repeated corner
+    segments = np.concatenate(segments)
+    corners = np.concatenate(corners)[segments >= 0]
     u = tf.gather(rest, corners[:, 1]) - tf.gather(rest, corners[:, 0])
     v = tf.gather(rest, corners[:, 2]) - tf.gather(rest, corners[:, 0])
     cross = safe_ops.norm(tf.linalg.cross(u, v), keepdims=False)
@@ -70,7 +70,7 @@ def edge_weights(
     size = safe_ops.norm(u, keepdims=False) * safe_ops.norm(v, keepdims=False)
     flat = cross <= tol * size
     cot = tf.where(flat, 0.0, tf.reduce_sum(u * v, axis=-1) / tf.where(flat, 1.0, cross))
-    segment_ids = np.concatenate(segments).astype(np.int32)
+    segment_ids = segments[segments >= 0].astype(np.int32)
     return edges, tf.math.unsorted_segment_sum(0.5 * cot, segment_ids, edges.shape[0])
 
 
