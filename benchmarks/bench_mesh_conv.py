@@ -139,7 +139,10 @@ _PROBE = "--memory-probe"
 
 
 def _probe(subdivisions: int) -> None:
-    """In a fresh process: one eager call; print RSS before it and its peak during it."""
+    """In a fresh process: one eager call; print RSS before it and its peak during it.
+
+    The peak is sampled every millisecond by a thread (:func:`peak_memory`).
+    """
     _, before, peak = peak_memory(calls(subdivisions)["eager"])
     print(json.dumps({"before_mb": before / 2**20, "peak_mb": peak / 2**20}))
 
@@ -200,22 +203,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = measure_speed(args.repeats)
     memory = {s: memory_mb(s) for s in SUBDIVISIONS}
+    table = rows(results, memory)
     print(
         "| vertices | reference | reference (ms) | eager (ms) | ratio | tf.function (ms) "
         "| ratio | peak RSS growth, eager (MB) |"
     )
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
-    for row_pair, (vertices, c), subdivisions in zip(
-        zip(*[iter(rows(results, memory))] * 2, strict=True),
-        results.items(),
-        SUBDIVISIONS,
-        strict=True,
-    ):
+    for k, (vertices, c) in enumerate(results.items()):
         e, g = c["eager"], c["compiled"]
         print(
-            f"| {vertices:,} | {row_pair[0]['reference']} | {e.reference.median_ms:.0f} "
-            f"| {e.candidate.median_ms:.1f} | {e.ratio:.3f} | {g.candidate.median_ms:.1f} "
-            f"| {g.ratio:.3f} | {memory[subdivisions]:.0f} |"
+            f"| {vertices:,} | {table[2 * k]['reference']} | {e.reference.median_ms:.0f} "
+            f"| {e.candidate.median_ms:.1f} | {e.ratio:.4f} | {g.candidate.median_ms:.1f} "
+            f"| {g.ratio:.4f} | {memory[SUBDIVISIONS[k]]:.0f} |"
         )
     return 0
 
