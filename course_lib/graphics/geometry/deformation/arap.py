@@ -8,8 +8,9 @@ energy sums what the rotations cannot explain:
 
 with uniform weights (``w_ij = 1``) or cotangent weights (``w_ij = (cot a_ij + cot b_ij) / 2``,
 the angles opposite edge ``ij`` in the rest mesh). :func:`fit_rotations` is the local step (an
-SVD per vertex), :func:`deform` alternates it with the global step, a sparse-in-spirit but here
-dense linear solve for the free vertices with the handles held fixed.
+SVD per vertex). :func:`deform` either alternates it with the global step, a sparse-in-spirit
+but here dense linear solve for the free vertices with the handles held fixed, or descends the
+energy's gradient in the free vertices, refitting the rotations before every step.
 """
 
 from __future__ import annotations
