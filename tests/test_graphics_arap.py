@@ -177,6 +177,10 @@ def test_gradient_descent_keeps_the_dtype_and_checks_its_step():
     targets = vertices[handles] + [0.0, 0.0, 0.1]
     deformed = arap.deform(vertices, faces, handles, targets, 5, method="gradient_descent")
     assert deformed.dtype == tf.float32 and np.all(np.isfinite(deformed.numpy()))
+    # the step follows the mesh's scale: a 100x larger problem gives the 100x larger result
+    base = arap.deform(vertices, faces, handles, targets, 30, "gradient_descent").numpy()
+    large = arap.deform(100 * vertices, faces, handles, 100 * targets, 30, "gradient_descent")
+    np.testing.assert_allclose(large.numpy(), 100 * base, rtol=1e-4, atol=1e-3)
     for bad in (0.0, -1.0):
         with pytest.raises(ValueError, match="learning_rate"):
             arap.deform(vertices, faces, handles, targets, 5, "gradient_descent", learning_rate=bad)

@@ -189,8 +189,9 @@ def deform(
             of the tests both end within 1 % of the converged energy).
         method: ``"alternating"`` or ``"gradient_descent"``.
         weights: ``"uniform"`` or ``"cotangent"``.
-        learning_rate: a positive factor on the gradient-descent step (1 is safe; above 2 the
-            quadratic model diverges); unused by the alternating method.
+        learning_rate: a positive factor on the gradient-descent step (at 1 the step is the
+            inverse of the curvature bound, the safe choice; larger ones may diverge); unused
+            by the alternating method.
 
     Returns:
         The deformed vertices `[V, 3]`, in ``rest``'s dtype.
