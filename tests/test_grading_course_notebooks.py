@@ -25,6 +25,7 @@ TOPICS = (
     "cameras",
     "materials_and_lights",
     "interpolation",
+    "mesh_convolution",
     "rasterizer",
     "feature_visualization",
     "building_blocks",

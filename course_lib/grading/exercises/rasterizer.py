@@ -1,4 +1,4 @@
-"""Exercises of the chapter "A differentiable rasterizer" (book/part2/05_rasterizer).
+"""Exercises of the chapter "A differentiable rasterizer" (book/part2/06_rasterizer).
 
 - ``barycentric(point, a, b, c)``: screen-space barycentric coordinates ``[..., 3]`` of pixels
   with respect to triangles, the ratios of edge functions to the triangle's doubled area;
