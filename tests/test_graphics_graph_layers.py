@@ -64,6 +64,8 @@ def test_function_layer_matches_op_with_its_variables(rng, translation_invariant
 def test_function_layer_default_output_channels_and_checks(rng):
     x = rng.normal(size=(6, 3)).astype(np.float32)
     assert layers.feature_steered_convolution_layer(x, _ring(6), None).shape == (6, 3)
+    # As on the course's slide: sizes defaults to None.
+    assert layers.feature_steered_convolution_layer(x, _ring(6)).shape == (6, 3)
     with pytest.raises(ValueError, match="num_weight_matrices"):
         layers.feature_steered_convolution_layer(x, _ring(6), None, num_weight_matrices=0)
     with pytest.raises(ValueError, match="neighbors"):

@@ -53,4 +53,6 @@ conventions differ; code ported from TFG must account for them.
   ``edge_convolution_template``, and an empty pooling window pools to zeros
   (``graph_pooling.pool``); TFG requires every vertex and window to have a neighbour. Padded
   vertices beyond ``sizes`` output zeros, and duplicate edges add their weights.
+  ``nn.layer.graph_convolution.feature_steered_convolution_layer`` takes ``sizes=None`` by
+  default (TFG requires the argument), as the course's slide calls it.
 """

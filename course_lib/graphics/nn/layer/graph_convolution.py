@@ -75,7 +75,7 @@ def _convolve(
 def feature_steered_convolution_layer(
     data: Any,
     neighbors: tf.sparse.SparseTensor,
-    sizes: Any,
+    sizes: Any = None,
     translation_invariant: bool = True,
     num_weight_matrices: int = 8,
     num_output_channels: int | None = None,
@@ -92,7 +92,8 @@ def feature_steered_convolution_layer(
     Args:
         data: `[A1, ..., An, V, C]` vertex features (float32 or float64).
         neighbors: a SparseTensor `[A1, ..., An, V, V]`, entry ``(i, j)`` the weight ``w_ij``.
-        sizes: `[A1, ..., An]` int true vertex counts of padded graphs, or None.
+        sizes: `[A1, ..., An]` int true vertex counts of padded graphs, or None (the
+            default, unlike TensorFlow Graphics, so that the course's slide runs as printed).
         translation_invariant: if True, ``v = -u`` (one variable).
         num_weight_matrices: W, the number of weight matrices ``W_m``.
         num_output_channels: D (None: D = C).
