@@ -1,0 +1,22 @@
+"""The Learnt Stereo Machine (Kar, Häne, Malik, NIPS 2017) in TensorFlow 2.
+
+- :mod:`.unprojection`: voxel centres, projection of world points with ``K [R | t]``, and
+  unprojection of per-view image features into a voxel grid along the camera rays (bilinear
+  sampling, camera depth as an extra channel, validity mask);
+- :mod:`.gru`: the 3D convolutional GRU (:class:`~.gru.ConvGRU3D`) and :func:`~.gru.fuse_views`,
+  which fuses any number of unprojected views into one grid.
+"""
+
+from course_lib.lsm import gru, unprojection
+from course_lib.lsm.gru import ConvGRU3D, fuse_views
+from course_lib.lsm.unprojection import project_points, unproject, voxel_centres
+
+__all__ = [
+    "ConvGRU3D",
+    "fuse_views",
+    "gru",
+    "project_points",
+    "unproject",
+    "unprojection",
+    "voxel_centres",
+]
