@@ -181,10 +181,17 @@ def fuse_views(
         if return_sequences:
             return state, tf.stack(states, axis=1)
         return state
-    rest = tf.transpose(grids[:, 1:], [1, 0, 2, 3, 4, 5])
-    later = tf.scan(lambda h, x: cell(x, h), rest, initializer=state)  # [V - 1, B, ...]
-    final = tf.concat([state[tf.newaxis], later], axis=0)[-1]
+    # V unknown until run time: a while loop, the states gathered in a TensorArray (never empty)
+    count = tf.shape(grids)[1]
+    states = tf.TensorArray(state.dtype, size=count, element_shape=state.shape).write(0, state)
+
+    def step(view, state, states):
+        state = cell(tf.gather(grids, view, axis=1), state)
+        return view + 1, state, states.write(view, state)
+
+    _, final, states = tf.while_loop(
+        lambda view, *_: view < count, step, (tf.constant(1), state, states)
+    )
     if return_sequences:
-        states = tf.concat([state[tf.newaxis], later], axis=0)
-        return final, tf.transpose(states, [1, 0, 2, 3, 4, 5])
+        return final, tf.transpose(states.stack(), [1, 0, 2, 3, 4, 5])
     return final
