@@ -207,7 +207,7 @@ def unproject(
         flat = tf.reshape(features, [batch * views, height * width, channels])
         gathered = tf.gather(flat, tf.reshape(index, [batch * views, count * 4]), batch_dims=1)
         gathered = tf.reshape(gathered, [batch, views, count, 4, channels])
-        sampled = tf.linalg.matmul(weights[..., tf.newaxis, :], gathered)[..., 0, :]
+        sampled = tf.reduce_sum(weights[..., tf.newaxis] * gathered, axis=-2)
 
         grid_shape = [batch, views, resolution, resolution, resolution]
         grid = tf.reshape(sampled, [*grid_shape, channels])
