@@ -114,6 +114,19 @@ def test_get_config_round_trip():
     assert isinstance(revived, ConvGRU3D) and revived.filters == 4 and revived.kernel_size == 3
 
 
+# Keras' own saving of any model warns so under NumPy 2 (tf variables' __array__ lacks copy=)
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_in_a_functional_model_saved_and_loaded(tmp_path):
+    x, h = keras.Input((3, 3, 3, 2)), keras.Input((3, 3, 3, 4))
+    model = keras.Model([x, h], _cell(filters=4)(x, h))
+    assert model.output_shape == (None, 3, 3, 3, 4)
+    inputs = [_data((2, 3, 3, 3, 2), 14), _data((2, 3, 3, 3, 4), 15)]
+    path = tmp_path / "gru.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded(inputs), model(inputs))
+
+
 def test_gradients_match_finite_differences_in_float64():
     cell = _cell(filters=2, dtype="float64")
     x, h = _data((1, 3, 3, 2, 2), 10, np.float64), _data((1, 3, 3, 2, 2), 11, np.float64)

@@ -118,8 +118,8 @@ class ConvGRU3D(keras.layers.Layer):
         size = tf.concat([tf.shape(inputs)[:-1], [self.filters]], axis=0)
         return tf.zeros(size, dtype=self.compute_dtype)
 
-    def compute_output_shape(self, input_shape, state_shape=None):
-        return (*tuple(input_shape)[:-1], self.filters)
+    def compute_output_shape(self, inputs_shape, state_shape=None):
+        return (*tuple(inputs_shape)[:-1], self.filters)
 
     def get_config(self) -> dict:
         config = super().get_config()
