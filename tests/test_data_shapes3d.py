@@ -94,6 +94,12 @@ def test_voxels_are_the_mesh_solid_by_an_independent_inside_test(seed, views):
     np.testing.assert_array_equal(voxels.reshape(-1), expected)
     assert 0 < voxels.sum() < voxels.size / 2
     np.testing.assert_array_equal(shapes3d.voxelize(shape, 16), voxels)
+    # voxelize (bounds on z per column) is the inside test (per point) at the voxel centres.
+    for resolution in (2, 5, 32):
+        np.testing.assert_array_equal(
+            shapes3d.voxelize(shape, resolution),
+            shapes3d.inside(shape, shapes3d.voxel_centres(resolution)),
+        )
     # The inside test is the sign of plane_value, which is 0 on the surface.
     points = np.random.default_rng(seed).uniform(-0.5, 0.5, (2000, 3))
     np.testing.assert_array_equal(

@@ -6,6 +6,7 @@ from course_lib.data.meshes import MESH_NAMES, cylinder, load_cube, load_mesh
 from course_lib.data.mnist import DIGITS, MNIST, digits_to_mnist_images, load_mnist
 from course_lib.data.paired import PairedData, load_paired, make_facades
 from course_lib.data.procedural import SHAPE_CLASSES, make_shapes_dataset
+from course_lib.data.shapes3d import SHAPE_KINDS, MultiViewSet, make_multiview_set, make_shape
 from course_lib.data.unpaired import (
     UnpairedDomains,
     load_horse2zebra,
@@ -28,6 +29,10 @@ __all__ = [
     "MNIST",
     "PairedData",
     "SHAPE_CLASSES",
+    "SHAPE_KINDS",
+    "MultiViewSet",
+    "make_multiview_set",
+    "make_shape",
     "digits_to_mnist_images",
     "load_cube",
     "load_image",

@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.spatial import ConvexHull
 
 from course_lib import checks, config
 from course_lib.data.meshes import cylinder, load_mesh
@@ -263,6 +262,8 @@ def _pieces(kind: str, rng: np.random.Generator) -> list[np.ndarray]:
 
 def _hull(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(vertices [n, 3], triangles [f, 3] outward, planes [f, 4])`` of the convex hull."""
+    from scipy.spatial import ConvexHull  # imported when first needed: course_lib.data stays light
+
     hull = ConvexHull(points)
     used = np.unique(hull.simplices)
     remap = np.zeros(len(points), np.int64)
@@ -407,12 +408,38 @@ def voxel_centres(resolution: int) -> np.ndarray:
 
 def voxelize(shape: Shape3D, resolution: int = 32) -> np.ndarray:
     """bool ``[R, R, R]``: voxel ``[i, j, k]`` is occupied when its centre (:func:`voxel_centres`)
-    is inside the shape.
+    is inside the shape (as :func:`inside`, up to rounding for centres on the surface).
+
+    Column by column: in each piece, the centres of the column ``(i, j)`` inside the piece are
+    those whose z lies between the bounds the piece's planes put on z at that ``(x, y)``
+    (``R^2`` bounds per plane rather than ``R^3`` tests).
 
     Raises:
         ValueError: if ``resolution`` < 2.
     """
-    return inside(shape, voxel_centres(resolution).astype(np.float64))
+    resolution = checks.integer("resolution", resolution, minimum=2)
+    axis = -0.5 + (np.arange(resolution) + 0.5) / resolution
+    grid = np.zeros((resolution,) * 3, bool)
+    corners = shape.vertices[shape.triangles].astype(np.float64)
+    for piece, planes in enumerate(shape.planes):
+        own = corners[shape.pieces == piece].reshape(-1, 3)
+        low, high = own.min(0), own.max(0)
+        i = np.flatnonzero((axis >= low[0]) & (axis <= high[0]))
+        j = np.flatnonzero((axis >= low[1]) & (axis <= high[1]))
+        if not len(i) or not len(j):
+            continue
+        normal, offset = planes[:, :3], planes[:, 3]
+        # n . (x, y, z) + d <= 0  <=>  n_z z <= rhs(x, y): an upper bound on z where n_z > 0, a
+        # lower bound where n_z < 0, and no bound on z but rhs >= 0 where n_z is 0.
+        rhs = -(offset + axis[i, None, None] * normal[:, 0] + axis[None, j, None] * normal[:, 1])
+        vertical = np.abs(normal[:, 2]) < 1e-12
+        bound = rhs / np.where(vertical, 1.0, normal[:, 2])  # [I, J, Q]
+        top = np.where(~vertical & (normal[:, 2] > 0), bound, np.inf).min(-1)
+        bottom = np.where(~vertical & (normal[:, 2] < 0), bound, -np.inf).max(-1)
+        allowed = np.all(np.where(vertical, rhs >= 0, True), axis=-1)
+        column = allowed[..., None] & (axis >= bottom[..., None]) & (axis <= top[..., None])
+        grid[np.ix_(i, j)] |= column
+    return grid
 
 
 # --- cameras and rendering ------------------------------------------------------------------
