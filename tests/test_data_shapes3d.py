@@ -187,6 +187,14 @@ def test_depth_maps_unproject_onto_the_mesh_surface(seed, views):
         np.testing.assert_allclose(shapes3d.plane_value(shape, points), 0.0, atol=1e-4)
 
 
+def test_one_shape_renders_as_in_a_batch_of_shapes(views):
+    """Shapes batched together are padded with zero-area triangles, which change nothing."""
+    alone = shapes3d.render(shapes3d.make_shape(6), views.K[6], views.R[6], views.t[6], 32)
+    np.testing.assert_allclose(alone.images, views.images[6], atol=1e-6)
+    np.testing.assert_allclose(alone.depths, views.depths[6], rtol=1e-6)  # einsum order
+    np.testing.assert_array_equal(alone.masks, views.masks[6])
+
+
 def test_box_shading_is_lambert_with_the_world_light(views):
     """Each pixel of the box: colour * (ambient + max(0, n . -light)), n the face it shows."""
     shape = shapes3d.make_shape(0)
@@ -228,6 +236,22 @@ def test_the_set_is_cached_and_a_second_call_does_not_render(tmp_path, monkeypat
     assert shapes3d.cache_path([3, 8], 2, 8, 16, tmp_path) != path
     with pytest.raises(AssertionError, match="rendered again"):
         shapes3d.make_multiview_set([3, 8], 2, 8, 16, cache_dir=tmp_path)
+
+
+def test_an_unreadable_cache_file_is_made_again_and_an_unwritable_folder_is_no_error(
+    tmp_path, capsys
+):
+    path = shapes3d.cache_path([4], 1, 4, 8, tmp_path)
+    path.write_bytes(b"not an npz file")
+    data = shapes3d.make_multiview_set([4], 1, 4, 8, cache_dir=tmp_path)
+    assert data.labels.tolist() == [4]
+    with np.load(path) as stored:
+        np.testing.assert_array_equal(stored["images"], data.images)
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("")
+    again = shapes3d.make_multiview_set([4], 1, 4, 8, cache_dir=blocked)
+    np.testing.assert_array_equal(again.images, data.images)
+    assert "could not cache" in capsys.readouterr().out
 
 
 def test_default_cache_dir_follows_the_environment(tmp_path, monkeypatch):

@@ -666,6 +666,19 @@ def _generate(seeds: np.ndarray, num_views: int, resolution: int, image_size: in
     )
 
 
+def _save(data: MultiViewSet, path: Path) -> None:
+    """Writes ``data`` to ``path`` atomically (a temporary file in the same folder, renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez_compressed(file, **data.__dict__)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
 def make_multiview_set(
     seeds: Iterable[int],
     num_views: int = 4,
@@ -712,13 +725,8 @@ def make_multiview_set(
             pass  # unreadable or stale: make it again
     data = _generate(seeds, num_views, resolution, image_size)
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(suffix=".npz", dir=path.parent)
         try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez_compressed(file, **data.__dict__)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+            _save(data, path)
+        except OSError as error:  # a read-only or full disk: the data is still good
+            config.announce(f"shapes3d: could not cache the multi-view set in {path}: {error}")
     return data
