@@ -301,7 +301,7 @@ def test_bad_arguments_of_the_parts_raise_value_errors_naming_them():
     cases = [
         (lambda: shapes3d.make_shape(-1), "seed"),
         (lambda: shapes3d.make_shape(0, "cone"), "kind"),
-        (lambda: shapes3d.voxel_centres(1), "resolution"),
+        (lambda: shapes3d.voxel_centres(0), "resolution"),
         (lambda: shapes3d.voxelize(shape, 0), "resolution"),
         (lambda: shapes3d.random_cameras(0, 0, 16), "num_views"),
         (lambda: shapes3d.random_cameras(-3, 1, 16), "seed"),

@@ -398,10 +398,10 @@ def voxel_centres(resolution: int) -> np.ndarray:
     -0.5 + (k + 0.5) / R)``: the first index is x, the second y, the third z (up).
 
     Raises:
-        ValueError: if ``resolution`` < 2.
+        ValueError: if ``resolution`` < 1.
         TypeError: if it is not an int.
     """
-    resolution = checks.integer("resolution", resolution, minimum=2)
+    resolution = checks.positive_int("resolution", resolution)
     axis = -0.5 + (np.arange(resolution) + 0.5) / resolution
     return np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).astype(np.float32)
 

@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib import checks
+from course_lib.data import shapes3d
 from course_lib.graphics.util import safe_ops, shape
 
 #: ``|det K|`` divided by the product of K's row norms (1 for a diagonal K) below this is singular.
@@ -32,6 +33,9 @@ _SINGULAR = 1e-9
 def voxel_centres(resolution: int, extent: float = 1.0, dtype: tf.DType = tf.float32) -> tf.Tensor:
     """The centres of an ``R^3`` grid of voxels spanning ``[-extent/2, extent/2]^3``.
 
+    The grid of :func:`course_lib.data.shapes3d.voxel_centres` (the data's voxels) scaled by
+    ``extent``.
+
     Args:
         resolution: R, the number of voxels along each axis.
         extent: the side of the cube.
@@ -40,11 +44,8 @@ def voxel_centres(resolution: int, extent: float = 1.0, dtype: tf.DType = tf.flo
     Returns:
         `[R, R, R, 3]` centres; ``[i, j, k]`` is ``-extent/2 + (([i, j, k]) + 0.5) extent / R``.
     """
-    resolution = checks.positive_int("resolution", resolution)
     extent = checks.positive_float("extent", extent)
-    axis = -extent / 2 + (np.arange(resolution, dtype=np.float64) + 0.5) * extent / resolution
-    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1)
-    return tf.constant(grid, dtype=dtype)
+    return tf.constant(shapes3d.voxel_centres(resolution) * extent, dtype=dtype)
 
 
 def _check_intrinsics(K: tf.Tensor) -> None:
