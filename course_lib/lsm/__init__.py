@@ -20,3 +20,31 @@ __all__ = [
     "unprojection",
     "voxel_centres",
 ]
+
+# The networks, the depth LSM's projection and training (models.py, training.py).
+from course_lib.lsm import models, training
+from course_lib.lsm.models import (
+    Baseline2D,
+    ImageEncoder,
+    LearntStereoMachine,
+    VoxelDecoder,
+    count_params,
+    project_depth,
+)
+from course_lib.lsm.training import evaluate_depth, evaluate_iou, train, voxel_iou, voxel_loss
+
+__all__ += [
+    "Baseline2D",
+    "ImageEncoder",
+    "LearntStereoMachine",
+    "VoxelDecoder",
+    "count_params",
+    "evaluate_depth",
+    "evaluate_iou",
+    "models",
+    "project_depth",
+    "train",
+    "training",
+    "voxel_iou",
+    "voxel_loss",
+]
