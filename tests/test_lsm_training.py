@@ -3,6 +3,10 @@ checkpoints resume where they stopped, strategies), evaluation, argument errors.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import keras
 import numpy as np
 import pytest
@@ -161,3 +165,37 @@ def test_bad_arguments_are_refused_naming_them(data):
         training.voxel_loss(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match="depth"):
         training.evaluate_depth(Baseline2D(RES), data, 1)
+
+
+def test_a_mirrored_strategy_over_two_logical_cpus_trains_like_one_device(tmp_path):
+    """Two replicas, each half of the batch: the same losses and weights as one device."""
+    script = textwrap.dedent(
+        """
+        import keras, numpy as np, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        logical = [tf.config.LogicalDeviceConfiguration()] * 2
+        tf.config.set_logical_device_configuration(cpu, logical)
+        from course_lib.data import shapes3d
+        from course_lib.lsm import training
+        from course_lib.lsm.models import LearntStereoMachine
+
+        data = shapes3d.make_multiview_set([0, 5], 2, 8, 16, cache_dir=CACHE)
+        results = []
+        for strategy in (None, tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
+            keras.utils.set_random_seed(0)
+            with (strategy or tf.distribute.get_strategy()).scope():
+                model = LearntStereoMachine(
+                    8, features=4, encoder_widths=(4, 8), gru_filters=4, decoder_widths=(4, 8)
+                )
+            history = training.train(model, data, 2, 2, 1, strategy=strategy, progress=False)
+            results.append((history.losses, model.get_weights()[0]))
+        np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4)
+        np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-6)
+        print("same")
+        """
+    ).replace("CACHE", repr(str(tmp_path)))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("same")
