@@ -95,6 +95,10 @@ def test_training_lowers_the_loss_and_draws_one_to_v_views(data):
     assert 0.0 <= iou <= 1.0
     error = training.evaluate_depth(model, data, 1, num_samples=8)
     assert np.isfinite(error) and error >= 0.0
+    inputs = training.batch_inputs(data, [0, 1], [0])
+    depth = model.depth(inputs, num_samples=8).numpy()
+    want = np.abs(depth - data.depths[:, :1])[data.masks[:, :1]].mean()
+    np.testing.assert_allclose(error, want, rtol=1e-5)
 
 
 def test_a_resumed_run_continues_from_the_saved_step_as_an_uninterrupted_one(data, tmp_path):
@@ -163,8 +167,8 @@ def test_bad_arguments_are_refused_naming_them(data):
         training.voxel_iou(np.zeros((1, 2, 2, 2)), np.zeros((1, 3, 2, 2)))
     with pytest.raises(ValueError, match="logits"):
         training.voxel_loss(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
-    with pytest.raises(ValueError, match="depth"):
-        training.evaluate_depth(Baseline2D(RES), data, 1)
+    with pytest.raises(ValueError, match="num_samples"):
+        training.evaluate_depth(model, data, 1, num_samples=0)
 
 
 def test_a_mirrored_strategy_over_two_logical_cpus_trains_like_one_device(tmp_path):

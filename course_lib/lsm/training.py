@@ -37,6 +37,7 @@ import tensorflow as tf
 from course_lib import checks
 from course_lib.data.shapes3d import MultiViewSet
 from course_lib.gan.training import GANTrainer
+from course_lib.lsm.models import project_depth
 
 
 def _as_probs(values: tf.Tensor, from_logits: bool) -> tf.Tensor:
@@ -399,24 +400,34 @@ def evaluate_depth(
     batch_size: int = 16,
     num_samples: int = 64,
 ) -> float:
-    """The depth LSM's error: mean absolute difference between ``model.depth`` (the predicted
-    occupancy projected into each input view, :func:`~.models.project_depth`) and the rendered
-    depth, over the pixels the shape covers in the first ``num_views`` views.
+    """The depth LSM's error: mean absolute difference between the predicted occupancy projected
+    into each input view (:func:`~.models.project_depth`, background 0, as
+    :meth:`~.models.LearntStereoMachine.depth`) and the rendered depth, over the pixels the
+    shape covers in the first ``num_views`` views. Any model giving occupancy logits will do
+    (the baseline's voxels are projected the same way).
 
     Returns:
         The mean absolute depth error in world units (the unit cube has side 1).
 
     Raises:
-        ValueError: naming the argument, for num_views outside 1..V or a model without ``depth``.
+        ValueError: naming the argument, for num_views outside 1..V or a non-positive batch.
     """
     num_views, batch_size = _check_views(data, num_views, batch_size)
-    if not hasattr(model, "depth"):
-        raise ValueError("model must have a depth method (a LearntStereoMachine)")
+    num_samples = checks.positive_int("num_samples", num_samples)
     total, count = 0.0, 0
     for start in range(0, len(data), batch_size):
         shapes = np.arange(start, min(start + batch_size, len(data)))
         views = np.arange(num_views)
-        depth = model.depth(batch_inputs(data, shapes, views), num_samples=num_samples).numpy()
+        inputs = batch_inputs(data, shapes, views)
+        depth = project_depth(
+            tf.sigmoid(model(inputs)),
+            inputs["K"],
+            inputs["R"],
+            inputs["t"],
+            data.image_size,
+            num_samples=num_samples,
+            extent=getattr(model, "extent", 1.0),
+        ).numpy()
         mask = data.masks[shapes][:, views]
         truth = data.depths[shapes][:, views]
         total += float(np.abs(depth - truth)[mask].sum())
