@@ -1,0 +1,621 @@
+"""Exercises of the chapter "Learnt Stereo Machine" (book/part2/07_learnt_stereo_machine).
+
+- ``project_voxel_centres(resolution, K, R, t)``: the centres of the ``R^3`` grid over
+  ``[-0.5, 0.5]^3`` projected into a camera ``x_cam = R x + t``: pixels `[R, R, R, 2]`
+  (``(K x_cam)[:2] / z``, x = column, y = row) and depths `[R, R, R]` (camera z);
+- ``unproject_features(features, K, R, t, resolution)``: a feature map `[H, W, C]` lifted into
+  the grid `[R, R, R, C]`, each voxel centre's projection sampled bilinearly between the four
+  nearest pixel centres (clamped to the border pixels inside the image), zero outside the image
+  or behind the camera;
+- ``voxel_iou(predicted, target)``: the intersection over union of two occupancy grids
+  `[R, R, R]`, or the mean of the per-shape IoUs of `[N, R, R, R]` batches; 1 where both are
+  empty.
+
+Expected answers come from ``course_lib.lsm.unprojection`` (``voxel_centres``,
+``project_points``, ``unproject``) and ``course_lib.lsm.training.voxel_iou``, on cameras of
+``course_lib.data.shapes3d.random_cameras`` and on edge cases drawn from the seeded generator:
+a camera inside the grid (voxels behind it), grids partly outside the image, a 2 x 3 image,
+empty, full and disjoint grids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from course_lib.data import shapes3d
+from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.check import compare_values, float_array
+from course_lib.grading.exercise import Case, define
+from course_lib.lsm import training, unprojection
+
+TOPIC = "learnt_stereo_machine"
+
+#: The smallest |camera z| of a voxel centre, and the smallest distance of a projection from the
+#: image's border (pixels), in the drawn cases: rounding never decides a case.
+_MIN_DEPTH = 0.02
+_MIN_BORDER = 1e-3
+
+
+def _random_rotation(rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random 3x3 rotation (QR of a Gaussian matrix, signs fixed)."""
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q *= np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def _grid(resolution: int, offset: float = 0.5, indexing: str = "ij") -> np.ndarray:
+    """float64 `[R, R, R, 3]` points ``-0.5 + (idx + offset) / R`` (offset 0.5: the centres)."""
+    axis = -0.5 + (np.arange(resolution) + offset) / resolution
+    return np.stack(np.meshgrid(axis, axis, axis, indexing=indexing), -1)
+
+
+def _to_camera(points: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray):
+    """Camera coordinates `[..., 3]` and their image `K x_cam` `[..., 3]` (float64)."""
+    camera = points @ np.asarray(R, np.float64).T + np.asarray(t, np.float64)
+    return camera, camera @ np.asarray(K, np.float64).T
+
+
+def _projected(resolution: int, K: Any, R: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+    camera, image = _to_camera(_grid(resolution), K, R, t)
+    return image[..., :2] / image[..., 2:], camera[..., 2]
+
+
+def _well_posed(resolution: int, K: Any, R: Any, t: Any, height: int, width: int) -> bool:
+    """No voxel centre near the camera plane or near the image's border (rounding decides)."""
+    pixels, depth = _projected(resolution, K, R, t)
+    near_border = [
+        np.abs(pixels[..., 0]),
+        np.abs(pixels[..., 0] - width),
+        np.abs(pixels[..., 1]),
+        np.abs(pixels[..., 1] - height),
+    ]
+    return np.min(np.abs(depth)) > _MIN_DEPTH and min(np.min(d) for d in near_border) > _MIN_BORDER
+
+
+def _shapes3d_camera(rng: np.random.Generator, image_size: int) -> tuple[np.ndarray, ...]:
+    """A camera of :func:`shapes3d.random_cameras` (float32 K, R, t) from a drawn seed."""
+    cameras = shapes3d.random_cameras(int(rng.integers(0, 2**31)), 1, image_size)
+    return cameras.K[0], cameras.R[0], cameras.t[0]
+
+
+def _inside_camera(
+    rng: np.random.Generator, resolution: int, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A wide-angle camera at a random point inside the grid, looking a random way: voxels
+    behind it, some of which project into the image (z < 0 flips them through the centre)."""
+    K = np.array([[0.4 * size, 0.0, size / 2], [0.0, 0.4 * size, size / 2], [0.0, 0.0, 1.0]])
+    while True:
+        R = _random_rotation(rng)
+        t = -R @ rng.uniform(-0.2, 0.2, 3)
+        if _well_posed(resolution, K, R, t, size, size):
+            return K, R, t
+
+
+def _camera_cases(rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    """``(resolution, K, R, t, height, width, description)`` of the cameras both projecting
+    exercises use: random_cameras, an off-centre narrow camera, one inside the grid, a small
+    non-square image."""
+    settings = []
+    for resolution, size in ((8, 32), (5, 64)):
+        while True:
+            K, R, t = _shapes3d_camera(rng, size)
+            if _well_posed(resolution, K, R, t, size, size):
+                break
+        settings.append(
+            (resolution, K, R, t, size, size, f"R = {resolution}, a random {size} x {size} camera")
+        )
+    # A longer focal length and a principal point off the centre: part of the grid is outside.
+    resolution, height, width = 6, 24, 40
+    while True:
+        _, R, t = _shapes3d_camera(rng, height)
+        focal = rng.uniform(1.6, 2.2) * height
+        K = np.array([[focal, 0.0, 0.3 * width], [0.0, focal, 0.6 * height], [0.0, 0.0, 1.0]])
+        if _well_posed(resolution, K, R, t, height, width):
+            break
+    settings.append(
+        (resolution, K, R.astype(np.float64), t.astype(np.float64), height, width,
+         f"R = {resolution}, a narrow off-centre camera, {height} x {width} image: some voxels "
+         "project outside it")
+    )  # fmt: skip
+    resolution = 7
+    K, R, t = _inside_camera(rng, resolution, 16)
+    settings.append(
+        (resolution, K, R, t, 16, 16,
+         f"R = {resolution}, the camera inside the grid: some voxels are behind it (z < 0)")
+    )  # fmt: skip
+    resolution, height, width = 4, 2, 3
+    while True:
+        R = _random_rotation(rng)
+        t = np.array([0.0, 0.0, rng.uniform(1.6, 2.4)]) + rng.uniform(-0.1, 0.1, 3)
+        K = np.array([[2.0, 0.0, 1.5], [0.0, 2.0, 1.0], [0.0, 0.0, 1.0]])
+        if _well_posed(resolution, K, R, t, height, width):
+            break
+    settings.append(
+        (resolution, K, R, t, height, width, f"R = {resolution}, a tiny {height} x {width} image")
+    )
+    return settings
+
+
+# --- project_voxel_centres ---------------------------------------------------------------------
+
+_PROJECT_HINT = (
+    "Build the centres with np.meshgrid(axis, axis, axis, indexing='ij') of the 1-D centres "
+    "-0.5 + (idx + 0.5) / R, move them into the camera (rotate by R, add t), multiply by K and "
+    "divide the first two coordinates by the third; the depth is the camera z. Return the pair "
+    "(pixels [R, R, R, 2], depth [R, R, R])."
+)
+
+
+def project_voxel_centres_reference(
+    resolution: int, K: Any, R: Any, t: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """The library's ``(pixels [R, R, R, 2], depth [R, R, R])`` in float64."""
+    centres = tf.reshape(unprojection.voxel_centres(resolution, dtype=tf.float64), [-1, 3])
+    pixels, depth = unprojection.project_points(
+        centres, *(tf.constant(a, tf.float64) for a in (K, R, t))
+    )
+    grid = (resolution,) * 3
+    return np.reshape(pixels.numpy(), grid + (2,)), np.reshape(depth.numpy(), grid)
+
+
+def _project_cases(rng: np.random.Generator) -> list[Case]:
+    settings = [(r, K, R, t, text) for r, K, R, t, _, _, text in _camera_cases(rng)]
+    return reference_cases(
+        settings, project_voxel_centres_reference, hint=_PROJECT_HINT, rtol=1e-4, atol=1e-3
+    )
+
+
+def _pair(camera: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return image[..., :2] / image[..., 2:], camera[..., 2]
+
+
+def _project_mistakes(resolution: int, K: Any, R: Any, t: Any) -> list[tuple[Any, str]]:
+    K, R, t = (np.asarray(a, np.float64) for a in (K, R, t))
+    centres = _grid(resolution)
+    camera, image = _to_camera(centres, K, R, t)
+    pixels, depth = _pair(camera, image)
+    transposed = _to_camera(centres, K, R.T, t)
+    shifted = _to_camera(centres - t, K, R, np.zeros(3))
+    return [
+        (
+            _pair(*_to_camera(_grid(resolution, 0.0), K, R, t)),
+            "the voxels' corners, not their centres, were projected: voxel idx has its centre "
+            "at -0.5 + (idx + 0.5) / R",
+        ),
+        (
+            _pair(*_to_camera(_grid(resolution, indexing="xy"), K, R, t)),
+            "the first two grid axes are swapped: np.meshgrid's default indexing='xy' puts y "
+            "first; grid[i, j, k] must be the point (x_i, y_j, z_k) (indexing='ij')",
+        ),
+        (
+            _pair(*_to_camera(_grid(resolution) + 0.5, K, R, t)),
+            "the grid spans [0, 1]^3: it is centred at the origin, [-0.5, 0.5]^3",
+        ),
+        (
+            (pixels - 0.5, depth),
+            "the pixels are off by half a pixel: with K as given, (K x_cam)[:2] / z is already "
+            "the pixel coordinate (pixel (i, j)'s centre is at (j + 0.5, i + 0.5)), so nothing "
+            "is added or subtracted",
+        ),
+        (
+            (pixels + 0.5, depth),
+            "the pixels are off by half a pixel: (K x_cam)[:2] / z is already the pixel "
+            "coordinate, with pixel centres at j + 0.5; do not add 0.5 again",
+        ),
+        (
+            (pixels[..., ::-1], depth),
+            "x and y are swapped: the first coordinate is x, the column (u), the second y, "
+            "the row (v)",
+        ),
+        (
+            _pair(*transposed),
+            "the rotation is transposed: x_cam = R x; with points as rows [N, 3] that is "
+            "points @ R.T, not points @ R",
+        ),
+        (
+            (image[..., :2], depth),
+            "the pixels are not divided by z: a pinhole camera divides (K x_cam)[:2] by the depth",
+        ),
+        (
+            _pair(*shifted),
+            "the translation was subtracted before rotating, R (x - t): the camera maps "
+            "x_cam = R x + t",
+        ),
+        (
+            _pair(*_to_camera(centres, K, R, np.zeros(3))),
+            "the translation t is missing: x_cam = R x + t",
+        ),
+        (
+            (pixels, np.linalg.norm(camera, axis=-1)),
+            "the depth is the camera z coordinate, not the distance from the camera",
+        ),
+    ]
+
+
+def _explain_projection(
+    pixels: np.ndarray | None, depth: np.ndarray | None, wrong: tuple[bool, bool], case: Case
+) -> str | None:
+    """The first mistake reproducing the parts (pixels, depth) that are wrong."""
+    want_pixels, want_depth = case.expected
+    resolution = case.args[0]
+    if pixels is not None and wrong[0] and pixels.shape != want_pixels.shape:
+        if pixels.shape == (resolution**3, 2):
+            return "the pixels were flattened: keep the grid's shape, [R, R, R, 2]"
+        if pixels.shape == want_pixels.shape[:-1] + (3,):
+            return "keep only the two pixel coordinates (K x_cam)[:2] / z, not the third"
+        return f"the pixels must have the shape [R, R, R, 2] = {want_pixels.shape}"
+    if depth is not None and wrong[1] and depth.shape != want_depth.shape:
+        if depth.shape == want_depth.shape + (1,):
+            return "the depth has a trailing axis of 1: return [R, R, R]"
+        return f"the depth must have the shape [R, R, R] = {want_depth.shape}"
+    with np.errstate(all="ignore"):
+        for (wrong_pixels, wrong_depth), text in _project_mistakes(*case.args):
+            if (not wrong[0] or _close(pixels, wrong_pixels, case)) and (
+                not wrong[1] or _close(depth, wrong_depth, case)
+            ):
+                return text
+    return None
+
+
+def _close(have: np.ndarray | None, want: np.ndarray, case: Case) -> bool:
+    return first_match(have, [(want, "match")], case.rtol, case.atol) is not None
+
+
+def _compare_projection(got: Any, case: Case) -> str | None:
+    want_pixels, want_depth = case.expected
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        have = float_array(got)
+        if have is not None and have.shape == want_depth.shape + (3,):
+            return (
+                f"expected the pair (pixels {want_pixels.shape}, depth {want_depth.shape}), got "
+                f"one array of shape {have.shape}: return (pixels, depth) as two arrays"
+            )
+        shape = f"one array of shape {have.shape}" if have is not None else type(got).__name__
+        return (
+            f"expected the pair (pixels {want_pixels.shape}, depth {want_depth.shape}), got {shape}"
+        )
+    parts = [float_array(part) for part in got]
+    messages = [
+        compare_values(got[k] if parts[k] is None else parts[k], want, case.rtol, case.atol)
+        for k, want in enumerate((want_pixels, want_depth))
+    ]
+    if messages == [None, None]:
+        return None
+    message = "; ".join(
+        f"{name}: {text}" for name, text in zip(("pixels", "depth"), messages, strict=True) if text
+    )
+    wrong = (messages[0] is not None, messages[1] is not None)
+    if any(part is None for part, bad in zip(parts, wrong, strict=True) if bad):
+        return message
+    explanation = _explain_projection(parts[0], parts[1], wrong, case)
+    return f"{message} ({explanation})" if explanation else message
+
+
+define(
+    TOPIC,
+    "project_voxel_centres",
+    _project_cases,
+    _compare_projection,
+    title="Project the voxel centres into a camera",
+)
+
+
+# --- unproject_features ------------------------------------------------------------------------
+
+_UNPROJECT_HINT = (
+    "Project the centres as in exercise 1. A voxel is valid when z > 0, 0 <= u < W and "
+    "0 <= v < H; others get zeros. For a valid one, take the continuous pixel indices "
+    "col = u - 0.5 and row = v - 0.5 (pixel centres at integers), clamp them to [0, W - 1] and "
+    "[0, H - 1], and blend the four pixels around them: floor and floor + 1 on each axis "
+    "(floor + 1 clamped to the last pixel), weighted by the fractional parts."
+)
+
+
+def unproject_features_reference(
+    features: Any, K: Any, R: Any, t: Any, resolution: int
+) -> np.ndarray:
+    """The library's unprojection of one view, float64 `[R, R, R, C]`."""
+    features, K, R, t = (tf.constant(a, tf.float64) for a in (features, K, R, t))
+    grid = unprojection.unproject(
+        features[tf.newaxis, tf.newaxis], K, R, t, resolution, depth_channel=False
+    )
+    return grid[0, 0].numpy()
+
+
+def _unproject_cases(rng: np.random.Generator) -> list[Case]:
+    settings = []
+    for index, (resolution, K, R, t, height, width, text) in enumerate(_camera_cases(rng)):
+        channels = int(rng.integers(1, 5))
+        features = rng.normal(size=(height, width, channels))
+        if index == 1:
+            features = features.astype(np.float32)
+            text += ", float32 features"
+        settings.append((features, K, R, t, resolution, f"{text}, C = {channels}"))
+    return reference_cases(
+        settings, unproject_features_reference, hint=_UNPROJECT_HINT, rtol=1e-4, atol=1e-4
+    )
+
+
+def _sample(
+    features: np.ndarray,
+    pixels: np.ndarray,
+    *,
+    shift: float = 0.5,
+    nearest: bool = False,
+    zero_border: bool = False,
+    swap: bool = False,
+) -> np.ndarray:
+    """Bilinear samples `[..., C]` of ``features`` at ``pixels`` (no masking), with variants."""
+    height, width = features.shape[:2]
+    col, row = pixels[..., 0] - shift, pixels[..., 1] - shift
+    if swap:
+        col, row = row, col
+    if nearest:
+        r = np.clip(np.floor(row + shift), 0, height - 1).astype(int)
+        c = np.clip(np.floor(col + shift), 0, width - 1).astype(int)
+        return features[r, c]
+    if not zero_border:
+        col, row = np.clip(col, 0, width - 1), np.clip(row, 0, height - 1)
+    c0, r0 = np.floor(col), np.floor(row)
+    wc, wr = (col - c0)[..., None], (row - r0)[..., None]
+    result = 0.0
+    for dr, dc, weight in ((0, 0, (1 - wr) * (1 - wc)), (0, 1, (1 - wr) * wc),
+                           (1, 0, wr * (1 - wc)), (1, 1, wr * wc)):  # fmt: skip
+        r, c = (r0 + dr).astype(int), (c0 + dc).astype(int)
+        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+        if not zero_border:
+            inside = np.ones_like(inside)
+        value = features[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)]
+        result = result + weight * value * inside[..., None]
+    return result
+
+
+def _unproject_mistakes(
+    features: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray, resolution: int
+) -> list[tuple[Any, str]]:
+    height, width = features.shape[:2]
+    pixels, depth = _projected(resolution, K, R, t)
+    u, v = pixels[..., 0], pixels[..., 1]
+    in_image = (u >= 0) & (u < width) & (v >= 0) & (v < height)
+    in_front = depth > 0
+    mask = (in_image & in_front)[..., None]
+    bilinear = _sample(features, pixels)
+    transposed, _ = _projected(resolution, K, R.T, t)
+    inner = (u >= 0.5) & (u <= width - 0.5) & (v >= 0.5) & (v <= height - 0.5)
+    return [
+        (
+            _sample(features, pixels, nearest=True) * mask,
+            "nearest-pixel sampling: blend the four nearest pixel centres bilinearly instead "
+            "of taking the one pixel the point falls in",
+        ),
+        (
+            _sample(features, pixels, shift=0.0) * mask,
+            "off by half a pixel: pixel (i, j)'s value sits at its centre (j + 0.5, i + 0.5), "
+            "so the continuous indices are u - 0.5 and v - 0.5 before the blending",
+        ),
+        (
+            _sample(features, pixels, shift=1.0) * mask,
+            "off by half a pixel the other way: the continuous indices are u - 0.5 and "
+            "v - 0.5, not u - 1 and v - 1",
+        ),
+        (
+            _sample(features, pixels, swap=True) * mask,
+            "rows and columns are swapped: u (x) runs along the columns (axis 1 of features), "
+            "v (y) along the rows (axis 0)",
+        ),
+        (
+            _sample(features, pixels, zero_border=True) * mask,
+            "the border blends with zeros: within the image, points beyond the outermost pixel "
+            "centres take the border pixels' values (clamp the indices), not a blend with 0",
+        ),
+        (
+            bilinear * in_image[..., None],
+            "voxels behind the camera (z <= 0) were sampled: they must get zeros, even when "
+            "their projection falls inside the image",
+        ),
+        (
+            bilinear * in_front[..., None],
+            "voxels projecting outside the image were given the clamped border values: "
+            "outside 0 <= u < W, 0 <= v < H they must get zeros",
+        ),
+        (
+            bilinear,
+            "nothing is masked: voxels behind the camera or projecting outside the image must "
+            "get zeros",
+        ),
+        (
+            bilinear * (inner & in_front)[..., None],
+            "the outer half of the border pixels was zeroed: the image covers 0 <= u < W, "
+            "0 <= v < H, and between the border pixel centres and the image edge the border "
+            "value holds",
+        ),
+        (
+            _sample(features, transposed)
+            * (
+                (transposed[..., 0] >= 0)
+                & (transposed[..., 0] < width)
+                & (transposed[..., 1] >= 0)
+                & (transposed[..., 1] < height)
+                & (_projected(resolution, K, R.T, t)[1] > 0)
+            )[..., None],
+            "the rotation is transposed: x_cam = R x + t, i.e. points @ R.T for rows of points",
+        ),
+    ]
+
+
+def _explain_unprojection(have: np.ndarray, case: Case) -> str | None:
+    features, K, R, t, resolution = case.args
+    features, K, R, t = (np.asarray(a, np.float64) for a in (features, K, R, t))
+    want = np.asarray(case.expected)
+    if have.shape != want.shape:
+        if have.shape == want.shape[:-1] + (want.shape[-1] + 1,):
+            return "one channel too many: no depth channel here, only the C sampled features"
+        if have.size == want.size:
+            return f"reshape the samples to the grid, [R, R, R, C] = {want.shape}"
+        return f"wrong shape: one C-vector per voxel, [R, R, R, C] = {want.shape}"
+    if not np.all(np.isfinite(have)):
+        return "NaN or Inf: voxels behind the camera or outside the image must get exact zeros"
+    return first_match(
+        have, _unproject_mistakes(features, K, R, t, resolution), case.rtol, case.atol
+    )
+
+
+define(
+    TOPIC,
+    "unproject_features",
+    _unproject_cases,
+    numeric_compare(_explain_unprojection),
+    title="Unproject a feature map into the voxel grid",
+)
+
+
+# --- voxel_iou ---------------------------------------------------------------------------------
+
+_IOU_HINT = (
+    "Count the voxels occupied in both grids (logical and) and in either (logical or), per "
+    "shape over the last three axes, and divide; where both grids are empty the IoU is 1. For "
+    "a batch [N, R, R, R] average the N per-shape IoUs. The result is one number."
+)
+
+
+def voxel_iou_reference(predicted: Any, target: Any) -> np.ndarray:
+    """``lsm.training.voxel_iou`` of 0/1 or bool grids `[R, R, R]` or `[N, R, R, R]`: a scalar."""
+    predicted, target = np.asarray(predicted), np.asarray(target)
+    if predicted.ndim == 3:
+        predicted, target = predicted[None], target[None]
+    return training.voxel_iou(predicted, target, from_logits=False).numpy()
+
+
+def _blob(rng: np.random.Generator, resolution: int, fill: float) -> np.ndarray:
+    """A random bool grid, smoothed so that it has solid parts (like a shape)."""
+    noise = rng.uniform(size=(resolution,) * 3)
+    for axis in range(3):
+        noise = (noise + np.roll(noise, 1, axis) + np.roll(noise, -1, axis)) / 3
+    return noise > np.quantile(noise, 1 - fill)
+
+
+def _noisy(rng: np.random.Generator, grid: np.ndarray, flip: float) -> np.ndarray:
+    return grid ^ (rng.uniform(size=grid.shape) < flip)
+
+
+def _iou_cases(rng: np.random.Generator) -> list[Case]:
+    shape = shapes3d.voxelize(shapes3d.make_shape(int(rng.integers(0, 2**31))), 12)
+    prediction = _noisy(rng, shape, 0.08)
+    random_a, random_b = rng.uniform(size=(2, 6, 6, 6)) < rng.uniform(0.2, 0.6, (2, 1, 1, 1))
+    left = np.zeros((8, 8, 8), bool)
+    left[:4] = True
+    batch = np.stack([_blob(rng, 8, rng.uniform(0.1, 0.4)) for _ in range(4)])
+    predicted_batch = np.stack([_noisy(rng, grid, 0.15) for grid in batch])
+    predicted_batch[2] = batch[2] = False  # one shape with nothing in either grid: IoU 1
+    predicted_batch[3] = _blob(rng, 8, 0.05)  # a small prediction: the IoUs differ widely
+    settings = [
+        (prediction, shape, "a voxelized random shape, R = 12, 8% of the voxels flipped"),
+        (random_a.astype(np.float32), random_b.astype(np.float32), "random 0/1 float32 grids"),
+        (np.zeros((5, 5, 5), bool), np.zeros((5, 5, 5), bool), "both empty: IoU = 1"),
+        (np.ones((4, 4, 4), np.int64), np.ones((4, 4, 4), np.int64), "both full, 0/1 integers"),
+        (left, ~left, "disjoint halves: IoU = 0"),
+        (predicted_batch, batch, "a batch of 4 shapes (the third empty in both): the mean IoU"),
+    ]  # fmt: skip
+    return reference_cases(settings, voxel_iou_reference, hint=_IOU_HINT, rtol=1e-5, atol=1e-6)
+
+
+def _ratios(predicted: np.ndarray, target: np.ndarray, empty: float) -> dict[str, np.ndarray]:
+    """Per-shape ratios `[N]` of the intersection to various denominators."""
+    axes = (1, 2, 3)
+    p, t = predicted > 0.5, target > 0.5
+    both = np.sum(p & t, axes).astype(np.float64)
+    either = np.sum(p | t, axes).astype(np.float64)
+    sizes = np.sum(p, axes) + np.sum(t, axes)
+
+    def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.where(denominator > 0, numerator / np.maximum(denominator, 1), empty)
+
+    return {
+        "iou": ratio(both, either),
+        "recall": ratio(both, np.sum(t, axes)),
+        "precision": ratio(both, np.sum(p, axes)),
+        "twice": ratio(both, sizes),
+        "dice": ratio(2 * both, sizes),
+        "pooled": np.array(np.sum(both) / max(np.sum(either), 1) if np.sum(either) else empty),
+    }
+
+
+def _iou_mistakes(predicted: np.ndarray, target: np.ndarray) -> list[tuple[Any, str]]:
+    if predicted.ndim == 3:
+        # a [R, R, R] grid read as R shapes [R, R]
+        slices = _ratios(predicted[..., None], target[..., None], 1.0)["iou"]
+        predicted, target = predicted[None], target[None]
+    else:
+        slices = None
+    ones, zeros = _ratios(predicted, target, 1.0), _ratios(predicted, target, 0.0)
+    mistakes = [
+        (
+            np.mean(zeros["iou"]),
+            "where both grids are empty the IoU is defined as 1 (a perfect prediction of "
+            "nothing), not 0",
+        ),
+        (
+            np.mean(ones["recall"]),
+            "divided by the target's occupied voxels only: that is the recall; the union "
+            "counts the voxels occupied in either grid",
+        ),
+        (
+            np.mean(ones["precision"]),
+            "divided by the predicted occupied voxels only: that is the precision; the union "
+            "counts the voxels occupied in either grid",
+        ),
+        (
+            np.mean(ones["twice"]),
+            "the union counts the overlap twice: |A| + |B| includes the intersection twice, "
+            "so the union is |A| + |B| - |A and B| (or the count of A or B)",
+        ),
+        (
+            np.mean(ones["dice"]),
+            "that is the Dice coefficient 2|A and B| / (|A| + |B|), not the IoU",
+        ),
+        (
+            1.0 - np.mean(ones["iou"]),
+            "that is 1 - IoU (the Jaccard distance): return the IoU itself",
+        ),
+        (
+            ones["pooled"],
+            "the intersections and unions of the whole batch were summed before dividing: "
+            "compute one IoU per shape, then average them",
+        ),
+    ]
+    if slices is not None:
+        mistakes.append(
+            (
+                np.mean(slices),
+                "a single grid [R, R, R] was read as a batch of R slices: a 3-D input is one "
+                "shape, with one IoU over all its voxels",
+            )
+        )
+    return mistakes
+
+
+def _explain_iou(have: np.ndarray, case: Case) -> str | None:
+    predicted, target = (np.asarray(a, np.float64) for a in case.args)
+    if not np.all(np.isfinite(have)):
+        return "NaN: when both grids are empty the union is 0; define the IoU as 1 there"
+    if have.shape != ():
+        count = 1 if predicted.ndim == 3 else len(predicted)
+        if predicted.ndim == 4 and have.shape == (count,):
+            return "average the per-shape IoUs: one number for the batch"
+        if have.size == 1:
+            return "return one number (a scalar), not an array holding it"
+        return "return one number (a scalar)"
+    return first_match(have, _iou_mistakes(predicted, target), case.rtol, case.atol)
+
+
+define(
+    TOPIC,
+    "voxel_iou",
+    _iou_cases,
+    numeric_compare(_explain_iou),
+    title="Intersection over union of voxel grids",
+)
