@@ -53,6 +53,14 @@ def test_both_models_give_logits_of_the_grid_for_any_number_of_views(views):
     np.testing.assert_allclose(stages["states"][:, -1], stages["fused"])
 
 
+def test_the_coordinates_option_appends_the_voxel_centres_to_every_view():
+    inputs = _inputs(views=2)
+    grids = _small_lsm(coordinates=True).stages(inputs)["grids"]
+    assert grids.shape == (2, 2, RES, RES, RES, 4 + 1 + 3)
+    centres = np.broadcast_to(shapes3d.voxel_centres(RES), (2, 2, RES, RES, RES, 3))
+    np.testing.assert_allclose(grids[..., -3:], centres, atol=1e-6)
+
+
 def test_the_lsm_uses_the_cameras_and_the_baseline_does_not():
     keras.utils.set_random_seed(1)
     inputs = _inputs()

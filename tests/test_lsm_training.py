@@ -102,17 +102,13 @@ def test_training_lowers_the_loss_and_draws_one_to_v_views(data):
 
 
 def test_a_resumed_run_continues_from_the_saved_step_as_an_uninterrupted_one(data, tmp_path):
-    straight = training.train(_lsm(3), data, 4, batch_size=1, seed=7, progress=False)
+    common = dict(batch_size=1, num_views=2, seed=7, progress=False)
+    straight = training.train(_lsm(3), data, 4, **common)
 
-    first = training.train(
-        _lsm(3), data, 2, batch_size=1, seed=7, checkpoint_dir=tmp_path, checkpoint_every=1,
-        progress=False,
-    )  # fmt: skip
+    first = training.train(_lsm(3), data, 2, checkpoint_dir=tmp_path, checkpoint_every=1, **common)
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-2")
     resumed_model = _lsm(11)  # other initial weights: the checkpoint replaces them
-    resumed = training.train(
-        resumed_model, data, 4, batch_size=1, seed=7, checkpoint_dir=tmp_path, progress=False
-    )
+    resumed = training.train(resumed_model, data, 4, checkpoint_dir=tmp_path, **common)
     assert resumed.start_step == 2 and len(resumed.losses) == 2
     np.testing.assert_allclose(first.losses + resumed.losses, straight.losses, rtol=1e-4)
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-4")

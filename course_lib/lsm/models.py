@@ -32,7 +32,7 @@ import tensorflow as tf
 from course_lib import checks
 from course_lib.graphics.util import shape
 from course_lib.lsm.gru import ConvGRU3D, fuse_views
-from course_lib.lsm.unprojection import _check_intrinsics, unproject
+from course_lib.lsm.unprojection import _check_intrinsics, unproject, voxel_centres
 
 _PACKAGE = "course_lib.lsm"
 
@@ -232,6 +232,8 @@ class LearntStereoMachine(keras.Model):
         decoder_widths: the 3D U-Net's widths (default :func:`default_decoder_widths`).
         extent: the side of the cube the grid spans, centred at the origin.
         kernel_size: the GRU's kernel side.
+        coordinates: append each voxel centre's world coordinates (3 channels) to every
+            unprojected view, so the network can learn where in the cube shapes tend to be.
     """
 
     def __init__(
@@ -243,10 +245,12 @@ class LearntStereoMachine(keras.Model):
         decoder_widths: Sequence[int] | None = None,
         extent: float = 1.0,
         kernel_size: int = 3,
+        coordinates: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.resolution = checks.integer("resolution", resolution, minimum=2)
+        self.coordinates = checks.boolean("coordinates", coordinates)
         self.extent = checks.positive_float("extent", extent)
         if decoder_widths is None:
             decoder_widths = default_decoder_widths(self.resolution)
@@ -265,7 +269,7 @@ class LearntStereoMachine(keras.Model):
         """Nothing to build ahead: the sublayers build on the first call (on its shapes)."""
 
     def _unprojected(self, inputs) -> tuple[tf.Tensor, tf.Tensor]:
-        """Features `[B, V, H, W, F]` and their unprojected grids `[B, V, R, R, R, F + 1]`."""
+        """Features `[B, V, H, W, F]` and their unprojected grids `[B, V, R, R, R, F + 1 (+ 3)]`."""
         images, K, R, t = _split_inputs(inputs)
         if K is None or R is None or t is None:
             raise ValueError("inputs must hold the cameras 'K', 'R' and 't' besides 'images'")
@@ -275,6 +279,10 @@ class LearntStereoMachine(keras.Model):
         features = tf.reshape(features, tf.concat([[batch, views], tf.shape(features)[1:]], axis=0))
         features.set_shape([*images.shape[:4], self.encoder.features])
         grids = unproject(features, K, R, t, self.resolution, self.extent, depth_channel=True)
+        if self.coordinates:
+            centres = voxel_centres(self.resolution, self.extent, grids.dtype)
+            shape_ = tf.concat([tf.shape(grids)[:-1], [3]], axis=0)
+            grids = tf.concat([grids, tf.broadcast_to(centres, shape_)], axis=-1)
         return features, grids
 
     def stages(self, inputs) -> dict[str, tf.Tensor]:
@@ -282,8 +290,9 @@ class LearntStereoMachine(keras.Model):
 
         Returns:
             ``{"features": [B, V, H, W, F], "grids": [B, V, R, R, R, F + 1] (the unprojected
-            views, camera depth last), "states": [B, V, R, R, R, Cs] (the GRU state after each
-            view), "fused": [B, R, R, R, Cs], "logits": [B, R, R, R]}``.
+            views, camera depth last; F + 4 with ``coordinates``, x, y, z last), "states":
+            [B, V, R, R, R, Cs] (the GRU state after each view), "fused": [B, R, R, R, Cs],
+            "logits": [B, R, R, R]}``.
         """
         features, grids = self._unprojected(inputs)
         fused, states = fuse_views(self.gru, grids, return_sequences=True)
@@ -349,6 +358,7 @@ class LearntStereoMachine(keras.Model):
             decoder_widths=list(self.decoder.widths),
             extent=self.extent,
             kernel_size=self.gru.kernel_size,
+            coordinates=self.coordinates,
         )
         return config
 
