@@ -267,7 +267,9 @@ def train(
     Step ``s`` (1-based) draws, from ``numpy.random.default_rng([seed, s])``, ``batch_size``
     distinct shapes, its number of views (``num_views``, or uniform in 1..V when None) and,
     for each shape, that many distinct views in a random order (``shuffle_views``; else the
-    first ones in order).
+    first ones in order). Without ``checkpoint_dir`` every call starts at step 0 with a fresh
+    optimizer (and, for the same ``seed``, the same batches): to train on, resume from a
+    checkpoint or pass another seed.
 
     Args:
         model: the model; unbuilt, or built under ``strategy.scope()``.
