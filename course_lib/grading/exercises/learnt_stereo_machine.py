@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from course_lib.data import shapes3d
 from course_lib.grading.cases import first_match, numeric_compare, reference_cases
-from course_lib.grading.check import compare_values, float_array
+from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, define
 from course_lib.lsm import training, unprojection
 
@@ -64,7 +64,7 @@ def _projected(resolution: int, K: Any, R: Any, t: Any) -> tuple[np.ndarray, np.
 
 
 def _well_posed(resolution: int, K: Any, R: Any, t: Any, height: int, width: int) -> bool:
-    """No voxel centre near the camera plane or near the image's border (rounding decides)."""
+    """No voxel centre near the camera plane or the image's border, where rounding would decide."""
     pixels, depth = _projected(resolution, K, R, t)
     near_border = [
         np.abs(pixels[..., 0]),
@@ -261,7 +261,7 @@ def _explain_projection(
 
 
 def _close(have: np.ndarray | None, want: np.ndarray, case: Case) -> bool:
-    return first_match(have, [(want, "match")], case.rtol, case.atol) is not None
+    return matches(have, want, case.rtol, case.atol)
 
 
 def _compare_projection(got: Any, case: Case) -> str | None:
