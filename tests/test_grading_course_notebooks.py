@@ -27,6 +27,7 @@ TOPICS = (
     "interpolation",
     "mesh_convolution",
     "rasterizer",
+    "learnt_stereo_machine",
     "feature_visualization",
     "building_blocks",
     "differentiable_parameterizations",
