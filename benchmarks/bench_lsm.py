@@ -17,8 +17,14 @@ Run: ``python benchmarks/bench_lsm.py [--repeats 5]``. Prints a Markdown table;
   (16^3 voxels, 32 x 32 images) and the full ones (32^3, 64 x 64).
 - Memory: the peak resident set of the process while the LSM at 32^3 is built and takes its
   first :data:`MEMORY_STEPS` train steps (batch 4, 4 views; the first one traces), sampled every
-  millisecond, minus the resident set just before (TensorFlow and the data excluded). It is
-  measured first, before anything else has run, as in a fresh process.
+  millisecond, minus the resident set just before (TensorFlow and the data excluded). Only the
+  small unprojection problem has run before it, so it is close to a fresh process's figure.
+
+Like the rest of the suite (``benchmarks/run.py``, the Makefile, the tests) this runs with
+oneDNN off (``TF_ENABLE_ONEDNN_OPTS=0``), where TensorFlow's CPU ``Conv3D`` and
+``Conv3DTranspose`` are far slower (the GRU's and decoders' 3D convolutions dominate both train
+steps) and need more memory; ``TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/bench_lsm.py`` shows
+the figures with it on.
 
 This is not a test: it never fails, it reports. No goals: the issue sets none.
 """
@@ -39,7 +45,7 @@ VIEWS, SIDE, CHANNELS, RESOLUTION = 4, 64, 16, 32  # the unprojection problem
 BATCH = 4  # shapes per train step (each seen through VIEWS views)
 SETTINGS = ((16, 32), (32, 64))  # (voxel grid side, image side): quick and full
 MEMORY_STEPS = 2  # LSM steps at 32^3 while its memory is sampled (its warm-up too)
-FULL_REPEATS = 2  # timed rounds at 32^3 (an LSM step takes 5-15 s here)
+FULL_REPEATS = 2  # timed rounds at 32^3 (an LSM step takes 15-20 s here, oneDNN off)
 LEARNING_RATE = 1e-3
 
 
@@ -145,9 +151,12 @@ def training_batch(
 
 
 def train_step(model, inputs: dict[str, np.ndarray], voxels: np.ndarray) -> Callable[[], float]:
-    """One compiled step of ``lsm.train`` (loss, gradient, Adam), as a zero-argument callable.
+    """The step ``lsm.train`` runs (one device), as a zero-argument callable returning the loss.
 
-    Builds ``model`` (one eager call) and its Adam optimizer first, as ``lsm.train`` does.
+    :func:`~course_lib.lsm.training.voxel_loss` of ``model(inputs)`` against ``voxels``, its
+    gradient and one Adam update, under ``tf.function``. Builds ``model`` (one eager call) and
+    the optimizer first, as ``lsm.train`` does. ``inputs`` as ``lsm.training.batch_inputs``
+    gives them, ``voxels`` `[B, R, R, R]`.
     """
     import keras
     import tensorflow as tf
@@ -177,10 +186,10 @@ def measure_training(
     """Grid side -> the LSM's train step against the baseline's (both compiled, warmed), and
     the LSM's training memory at the largest grid (MB).
 
-    The largest setting runs first, in a process that has done nothing else heavy yet: the
-    resident set's peak growth is sampled (:func:`peak_memory`, every millisecond) while the
-    LSM is built and takes its first :data:`MEMORY_STEPS` steps (the first traces), which are
-    also its warm-up. It is timed over :data:`FULL_REPEATS` rounds (a step takes seconds).
+    The largest setting runs first, in a process that has done nothing heavy yet: the
+    resident set's peak growth is sampled (``graphics.util.testing.peak_memory``, every
+    millisecond) while the LSM is built and takes its first :data:`MEMORY_STEPS` steps (the
+    first traces), which are also its warm-up. It is timed over :data:`FULL_REPEATS` rounds.
     """
     import keras
 
@@ -246,10 +255,11 @@ def rows(
 
 
 def measure(repeats: int = 5) -> list[dict]:
-    """Everything, as rows (training first: its memory is measured in a fresh process)."""
+    """Everything, as rows: the unprojection first (a small working set), then training."""
+    unprojection = measure_unprojection(repeats)
     with tempfile.TemporaryDirectory(prefix="bench-lsm-") as cache_dir:
         training, memory = measure_training(cache_dir, repeats)
-    return rows(measure_unprojection(repeats), training, memory)
+    return rows(unprojection, training, memory)
 
 
 def run() -> list[dict]:
@@ -259,7 +269,9 @@ def run() -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed rounds")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help=f"timed rounds ({FULL_REPEATS} at 32^3)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as benchmarks/run.py, before TF loads
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
