@@ -47,7 +47,7 @@ def test_both_models_give_logits_of_the_grid_for_any_number_of_views(views):
     np.testing.assert_allclose(as_tuple, lsm(inputs), atol=1e-6)
     stages = lsm.stages(inputs)
     assert stages["features"].shape == (2, views, SIZE, SIZE, 4)
-    assert stages["grids"].shape == (2, views, RES, RES, RES, 5)
+    assert stages["grids"].shape == (2, views, RES, RES, RES, 4 + 1 + 3)  # depth, x, y, z
     assert stages["states"].shape == (2, views, RES, RES, RES, 4)
     np.testing.assert_allclose(stages["logits"], lsm(inputs), atol=1e-6)
     np.testing.assert_allclose(stages["states"][:, -1], stages["fused"])
@@ -55,10 +55,22 @@ def test_both_models_give_logits_of_the_grid_for_any_number_of_views(views):
 
 def test_the_coordinates_option_appends_the_voxel_centres_to_every_view():
     inputs = _inputs(views=2)
+    assert _small_lsm(coordinates=False).stages(inputs)["grids"].shape[-1] == 4 + 1
     grids = _small_lsm(coordinates=True).stages(inputs)["grids"]
     assert grids.shape == (2, 2, RES, RES, RES, 4 + 1 + 3)
     centres = np.broadcast_to(shapes3d.voxel_centres(RES), (2, 2, RES, RES, RES, 3))
     np.testing.assert_allclose(grids[..., -3:], centres, atol=1e-6)
+
+
+def test_global_context_lets_a_far_pixel_change_the_features():
+    keras.utils.set_random_seed(4)
+    images = np.random.default_rng(4).uniform(size=(1, 16, 16, 3)).astype(np.float32)
+    changed = images.copy()
+    changed[0, 0, 0] += 1.0
+    for global_context, differs in ((False, False), (True, True)):
+        encoder = models.ImageEncoder(3, (4, 8), global_context=global_context)
+        far = np.abs(encoder(images)[0, -4:, -4:] - encoder(changed)[0, -4:, -4:])
+        assert (np.max(far) > 1e-6) == differs
 
 
 def test_the_lsm_uses_the_cameras_and_the_baseline_does_not():

@@ -94,12 +94,21 @@ class ImageEncoder(keras.layers.Layer):
     Args:
         features: F, the output channels.
         widths: the channels of each level, finest first (e.g. ``(8, 16, 32)``: 2 down, 2 up).
+        global_context: append the coarsest level's mean over the image to its every pixel
+            before going up (each pixel's features then know the whole image).
     """
 
-    def __init__(self, features: int = 16, widths: Sequence[int] = (8, 16, 32), **kwargs) -> None:
+    def __init__(
+        self,
+        features: int = 16,
+        widths: Sequence[int] = (8, 16, 32),
+        global_context: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.features = checks.positive_int("features", features)
         self.widths = _widths("widths", widths)
+        self.global_context = checks.boolean("global_context", global_context)
 
         def conv(width, name, kernel=3, activation="relu"):
             return keras.layers.Conv2D(
@@ -130,6 +139,9 @@ class ImageEncoder(keras.layers.Layer):
                 x = tf.nn.max_pool2d(x, 2, 2, "VALID")
             x = second(first(x))
             skips.append(x)
+        if self.global_context:
+            mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+            x = tf.concat([x, tf.broadcast_to(mean, tf.shape(x))], axis=-1)
         for level in reversed(range(len(self.widths) - 1)):
             size = tf.shape(skips[level])[1:3]
             x = tf.image.resize(x, size, method="nearest")
@@ -141,7 +153,9 @@ class ImageEncoder(keras.layers.Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(features=self.features, widths=list(self.widths))
+        config.update(
+            features=self.features, widths=list(self.widths), global_context=self.global_context
+        )
         return config
 
 
@@ -219,10 +233,18 @@ class LearntStereoMachine(keras.Model):
     ``(images, K, R, t)``: images `[B, V, H, W, 3]`, K `[B, V, 3, 3]`, R `[B, V, 3, 3]`,
     t `[B, V, 3]` (``x_cam = R x + t``). Any V >= 1, also unknown until run time. Each view's
     image goes through the :class:`ImageEncoder`, its features `[B, V, H, W, F]` are unprojected
-    into the grid with the voxels' camera depth appended (`[B, V, R, R, R, F + 1]`), the
-    :class:`~.gru.ConvGRU3D` fuses the views in the given order into `[B, R, R, R, gru_filters]`
-    and the :class:`VoxelDecoder` turns that into logits. :meth:`stages` returns every
-    intermediate result, :meth:`depth` the depth LSM's per-view depth maps.
+    into the grid with the voxels' camera depth appended (`[B, V, R, R, R, F + 1]`; and their
+    world coordinates with ``coordinates``: `F + 4`), the :class:`~.gru.ConvGRU3D` fuses the
+    views in the given order into `[B, R, R, R, gru_filters]` and the :class:`VoxelDecoder`
+    turns that into logits. :meth:`stages` returns every intermediate result, :meth:`depth` the
+    depth LSM's per-view depth maps.
+
+    Two additions to the paper's network, on by default, help most with one view, where the
+    grid alone cannot say how deep the shape goes along the rays: the encoder's global context
+    (each pixel's features know the whole image: which shape, how large) and the voxels'
+    coordinates (where shapes tend to be). Measured on the quick profile (16^3, 32 x 32 images,
+    400 training shapes, 50 held-out, 800 steps of 8 shapes): 1-view IoU 0.361 without both,
+    0.379 with the coordinates, 0.411 with both.
 
     Args:
         resolution: R, the grid's side in voxels (a multiple of ``2 ** (len(decoder_widths)-1)``).
@@ -232,6 +254,7 @@ class LearntStereoMachine(keras.Model):
         decoder_widths: the 3D U-Net's widths (default :func:`default_decoder_widths`).
         extent: the side of the cube the grid spans, centred at the origin.
         kernel_size: the GRU's kernel side.
+        global_context: the encoder's global context (see :class:`ImageEncoder`).
         coordinates: append each voxel centre's world coordinates (3 channels) to every
             unprojected view, so the network can learn where in the cube shapes tend to be.
     """
@@ -245,7 +268,8 @@ class LearntStereoMachine(keras.Model):
         decoder_widths: Sequence[int] | None = None,
         extent: float = 1.0,
         kernel_size: int = 3,
-        coordinates: bool = False,
+        coordinates: bool = True,
+        global_context: bool = True,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -261,7 +285,7 @@ class LearntStereoMachine(keras.Model):
                 f"resolution must be a multiple of {factor} for decoder_widths "
                 f"{decoder_widths}, got {self.resolution}"
             )
-        self.encoder = ImageEncoder(features, encoder_widths, name="encoder")
+        self.encoder = ImageEncoder(features, encoder_widths, global_context, name="encoder")
         self.gru = ConvGRU3D(gru_filters, kernel_size, name="gru")
         self.decoder = VoxelDecoder(decoder_widths, name="decoder")
 
@@ -359,6 +383,7 @@ class LearntStereoMachine(keras.Model):
             extent=self.extent,
             kernel_size=self.gru.kernel_size,
             coordinates=self.coordinates,
+            global_context=self.encoder.global_context,
         )
         return config
 
