@@ -5,6 +5,7 @@ as a number (``True`` is an ``int`` to Python, never a sensible count); NumPy sc
 
 - :func:`is_int`, :func:`is_real`: predicates, for code that branches on an argument's kind;
 - :func:`integer`, :func:`positive_int`, :func:`non_negative_int`: an int, optionally bounded;
+- :func:`integers`: a non-empty sequence of ints (layer widths, seeds), optionally bounded;
 - :func:`real`, :func:`positive_float`: a finite float, optionally bounded;
 - :func:`boolean`, :func:`one_of`: a flag, one of a few choices.
 """
@@ -61,6 +62,26 @@ def positive_int(name: str, value: object) -> int:
 def non_negative_int(name: str, value: object) -> int:
     """``value`` as an int >= 0 (a count that may be zero, a seed); errors name ``name``."""
     return integer(name, value, minimum=0)
+
+
+def integers(name: str, values: object, minimum: int | None = None) -> tuple[int, ...]:
+    """``values`` as a non-empty tuple of ints, each >= ``minimum`` (optional).
+
+    Raises:
+        ValueError: naming ``name``, if ``values`` is not a sequence, is empty, or holds
+            anything but such ints.
+    """
+    try:
+        items = tuple(values)  # type: ignore[arg-type]
+    except TypeError as error:
+        raise ValueError(f"{name} must be a sequence of ints, got {values!r}") from error
+    if not items:
+        raise ValueError(f"{name} must hold at least one int")
+    for item in items:
+        if not is_int(item):
+            raise ValueError(f"{name} must hold ints, got {item!r}")
+        _bounds(name, item, minimum, None)
+    return tuple(int(item) for item in items)
 
 
 def real(

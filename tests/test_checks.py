@@ -16,6 +16,23 @@ def test_is_int_refuses_bools_floats_strings_and_arrays(value):
     assert not checks.is_int(value)
 
 
+def test_integers_takes_a_non_empty_sequence_of_bounded_ints():
+    values = checks.integers("widths", [8, np.int64(16)], minimum=1)
+    assert values == (8, 16) and all(type(v) is int for v in values)
+    assert checks.integers("seeds", range(3), minimum=0) == (0, 1, 2)
+    assert checks.integers("offsets", (-2, 5)) == (-2, 5)
+    for bad, message in [
+        (3, "widths must be a sequence of ints, got 3"),
+        ([], "widths must hold at least one int"),
+        ([4, 2.0], "widths must hold ints, got 2.0"),
+        ([4, True], "widths must hold ints, got True"),
+        ("ab", "widths must hold ints, got 'a'"),
+        ([4, 0], "widths must be >= 1, got 0"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            checks.integers("widths", bad, minimum=1)
+
+
 def test_is_real_accepts_floats_not_bools():
     assert checks.is_real(0.5) and checks.is_real(np.float32(2))
     assert not checks.is_real(True) and not checks.is_real("0.5") and not checks.is_real(1j)

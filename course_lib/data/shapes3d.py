@@ -613,18 +613,7 @@ def default_cache_dir() -> Path:
 
 
 def _check_seeds(seeds: Iterable[int]) -> np.ndarray:
-    try:
-        values = list(seeds)
-    except TypeError as error:
-        raise ValueError(f"seeds must be a sequence of ints, got {type(seeds).__name__}") from error
-    if not values:
-        raise ValueError("seeds must hold at least one seed")
-    for value in values:
-        if not checks.is_int(value):
-            raise ValueError(f"seeds must be ints, got {value!r}")
-        if value < 0:
-            raise ValueError(f"seeds must be non-negative, got {value}")
-    return np.asarray(values, np.int64)
+    return np.asarray(checks.integers("seeds", seeds, minimum=0), np.int64)
 
 
 def cache_path(

@@ -37,14 +37,19 @@ from course_lib.lsm.unprojection import _check_intrinsics, unproject, voxel_cent
 _PACKAGE = "course_lib.lsm"
 
 
-def _widths(name: str, widths: Sequence[int], minimum: int = 1) -> tuple[int, ...]:
-    try:
-        values = tuple(widths)
-    except TypeError as error:
-        raise ValueError(f"{name} must be a sequence of positive ints, got {widths!r}") from error
-    if len(values) < minimum:
-        raise ValueError(f"{name} must hold at least {minimum} widths, got {widths!r}")
-    return tuple(checks.positive_int(name, w) for w in values)
+def _check_halvable(name: str, tensor: tf.Tensor, layout: str, halvings: int) -> None:
+    """``ValueError`` naming ``name`` unless ``tensor`` is ``[batch, *sides, channels]`` as
+    ``layout`` says, each known side a multiple of ``2 ** halvings``."""
+    rank = len(layout.split(","))
+    if tensor.shape.rank is not None and tensor.shape.rank != rank:
+        raise ValueError(f"{name} must have shape {layout}, got {tuple(tensor.shape)}")
+    factor = 2**halvings
+    for size in tensor.shape[1:-1]:
+        if size is not None and size % factor:
+            raise ValueError(
+                f"{name} must have sides that are multiples of {factor} (the U-Net halves them "
+                f"{halvings} times), got shape {tuple(tensor.shape)}"
+            )
 
 
 def _split_inputs(inputs) -> tuple[tf.Tensor, tf.Tensor | None, tf.Tensor | None, tf.Tensor | None]:
@@ -107,7 +112,7 @@ class ImageEncoder(keras.layers.Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.features = checks.positive_int("features", features)
-        self.widths = _widths("widths", widths)
+        self.widths = checks.integers("widths", widths, minimum=1)
         self.global_context = checks.boolean("global_context", global_context)
 
         def conv(width, name, kernel=3, activation="relu"):
@@ -123,15 +128,7 @@ class ImageEncoder(keras.layers.Layer):
 
     def call(self, images) -> tf.Tensor:
         images = tf.convert_to_tensor(images, dtype=self.compute_dtype)
-        if images.shape.rank is not None and images.shape.rank != 4:
-            raise ValueError(f"images must have shape [N, H, W, C], got {tuple(images.shape)}")
-        factor = 2 ** (len(self.widths) - 1)
-        for size in images.shape[1:3]:
-            if size is not None and size % factor:
-                raise ValueError(
-                    f"images must have H and W multiples of {factor} (the encoder halves them "
-                    f"{len(self.widths) - 1} times), got shape {tuple(images.shape)}"
-                )
+        _check_halvable("images", images, "[N, H, W, C]", len(self.widths) - 1)
         skips = []
         x = images
         for level, (first, second) in enumerate(self.down):
@@ -176,7 +173,7 @@ class VoxelDecoder(keras.layers.Layer):
 
     def __init__(self, widths: Sequence[int] = (16, 32), **kwargs) -> None:
         super().__init__(**kwargs)
-        self.widths = _widths("widths", widths)
+        self.widths = checks.integers("widths", widths, minimum=1)
 
         def conv(width, name, kernel=3, activation="relu"):
             return keras.layers.Conv3D(
@@ -189,15 +186,7 @@ class VoxelDecoder(keras.layers.Layer):
 
     def call(self, grid) -> tf.Tensor:
         grid = tf.convert_to_tensor(grid, dtype=self.compute_dtype)
-        if grid.shape.rank is not None and grid.shape.rank != 5:
-            raise ValueError(f"grid must have shape [B, R1, R2, R3, C], got {tuple(grid.shape)}")
-        factor = 2 ** (len(self.widths) - 1)
-        for size in grid.shape[1:4]:
-            if size is not None and size % factor:
-                raise ValueError(
-                    f"grid must have sides that are multiples of {factor} (the decoder halves "
-                    f"them {len(self.widths) - 1} times), got shape {tuple(grid.shape)}"
-                )
+        _check_halvable("grid", grid, "[B, R1, R2, R3, C]", len(self.widths) - 1)
         skips = []
         x = grid
         for level, layer in enumerate(self.down):
@@ -278,7 +267,7 @@ class LearntStereoMachine(keras.Model):
         self.extent = checks.positive_float("extent", extent)
         if decoder_widths is None:
             decoder_widths = default_decoder_widths(self.resolution)
-        decoder_widths = _widths("decoder_widths", decoder_widths)
+        decoder_widths = checks.integers("decoder_widths", decoder_widths, minimum=1)
         factor = 2 ** (len(decoder_widths) - 1)
         if self.resolution % factor:
             raise ValueError(
@@ -433,7 +422,7 @@ class Baseline2D(keras.Model):
         ups = math.log2(self.resolution / 4)
         if ups != int(ups):
             raise ValueError(f"resolution must be 4 * 2 ** k (4, 8, 16, 32, ...), got {resolution}")
-        self.encoder_widths = _widths("encoder_widths", encoder_widths)
+        self.encoder_widths = checks.integers("encoder_widths", encoder_widths, minimum=1)
         self.latent = checks.positive_int("latent", latent)
         if channels is None:
             channels = default_baseline_channels(self.resolution)

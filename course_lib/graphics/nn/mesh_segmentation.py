@@ -82,11 +82,7 @@ def body_dataset(seeds: Iterable[int]) -> SegmentationSet:
     Raises:
         ValueError: if ``seeds`` is empty or holds anything but non-negative ints.
     """
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
-    for seed in seeds:
-        checks.integer("seeds", seed, minimum=0)
+    seeds = checks.integers("seeds", seeds, minimum=0)
     bodies = [make_body(seed) for seed in seeds]
     vertices = np.stack([body.vertices for body in bodies]).astype(np.float32)
     triangles = bodies[0].triangles
@@ -116,13 +112,6 @@ def batch_neighbors(neighbors: tf.sparse.SparseTensor, batch_size: int) -> tf.sp
     )
 
 
-def _widths(name: str, widths: Sequence[int]) -> tuple[int, ...]:
-    widths = tuple(widths)
-    if not widths:
-        raise ValueError(f"{name} must hold at least one width")
-    return tuple(checks.positive_int(name, width) for width in widths)
-
-
 @keras.saving.register_keras_serializable(package="course_lib")
 class MeshSegmentationNet(keras.Model):
     """A per-vertex linear lift, feature-steered convolutions with ReLU, then a per-vertex head.
@@ -150,7 +139,7 @@ class MeshSegmentationNet(keras.Model):
     ) -> None:
         super().__init__(**kwargs)
         self.num_classes = checks.positive_int("num_classes", num_classes)
-        self.widths = _widths("widths", widths)
+        self.widths = checks.integers("widths", widths, minimum=1)
         self.num_weight_matrices = checks.positive_int("num_weight_matrices", num_weight_matrices)
         self.head_width = checks.positive_int("head_width", head_width)
         self.residual = checks.boolean("residual", residual)
@@ -204,7 +193,7 @@ class VertexMLP(keras.Model):
     ) -> None:
         super().__init__(**kwargs)
         self.num_classes = checks.positive_int("num_classes", num_classes)
-        self.widths = _widths("widths", widths)
+        self.widths = checks.integers("widths", widths, minimum=1)
         self.hidden = [keras.layers.Dense(width, activation="relu") for width in self.widths]
         self.classifier = keras.layers.Dense(self.num_classes)
 
