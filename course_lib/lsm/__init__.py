@@ -4,25 +4,14 @@
   unprojection of per-view image features into a voxel grid along the camera rays (bilinear
   sampling, camera depth as an extra channel, validity mask);
 - :mod:`.gru`: the 3D convolutional GRU (:class:`~.gru.ConvGRU3D`) and :func:`~.gru.fuse_views`,
-  which fuses any number of unprojected views into one grid.
+  which fuses any number of unprojected views into one grid;
+- :mod:`.models`: the image encoder, the voxel decoder, the LSM, the depth LSM's projection
+  (:func:`~.models.project_depth`) and the 2D-only baseline;
+- :mod:`.training`: voxel IoU and loss, the training loop, evaluation by number of views.
 """
 
-from course_lib.lsm import gru, unprojection
+from course_lib.lsm import gru, models, training, unprojection
 from course_lib.lsm.gru import ConvGRU3D, fuse_views
-from course_lib.lsm.unprojection import project_points, unproject, voxel_centres
-
-__all__ = [
-    "ConvGRU3D",
-    "fuse_views",
-    "gru",
-    "project_points",
-    "unproject",
-    "unprojection",
-    "voxel_centres",
-]
-
-# The networks, the depth LSM's projection and training (models.py, training.py).
-from course_lib.lsm import models, training
 from course_lib.lsm.models import (
     Baseline2D,
     ImageEncoder,
@@ -32,19 +21,27 @@ from course_lib.lsm.models import (
     project_depth,
 )
 from course_lib.lsm.training import evaluate_depth, evaluate_iou, train, voxel_iou, voxel_loss
+from course_lib.lsm.unprojection import project_points, unproject, voxel_centres
 
-__all__ += [
+__all__ = [
     "Baseline2D",
+    "ConvGRU3D",
     "ImageEncoder",
     "LearntStereoMachine",
     "VoxelDecoder",
     "count_params",
     "evaluate_depth",
     "evaluate_iou",
+    "fuse_views",
+    "gru",
     "models",
     "project_depth",
+    "project_points",
     "train",
     "training",
+    "unproject",
+    "unprojection",
+    "voxel_centres",
     "voxel_iou",
     "voxel_loss",
 ]
