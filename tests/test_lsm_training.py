@@ -116,6 +116,23 @@ def test_a_resumed_run_continues_from_the_saved_step_as_an_uninterrupted_one(dat
     assert done.start_step == 4 and done.losses == []
 
 
+def test_a_learning_rate_schedule_continues_where_a_resumed_run_stopped(data, tmp_path):
+    # The rate is 0 from the third optimizer step on (step > 1): restarted, it would not be.
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([1], [3e-2, 0.0])
+    common = dict(batch_size=1, learning_rate=schedule, progress=False, checkpoint_dir=tmp_path)
+    model = _lsm(5)
+    model(training.batch_inputs(data, [0]))
+    initial = [w.copy() for w in model.get_weights()]
+    training.train(model, data, 2, **common)
+    after_two = [w.copy() for w in model.get_weights()]
+    assert any(not np.array_equal(a, b) for a, b in zip(initial, after_two, strict=True))
+    resumed = _lsm(5)
+    history = training.train(resumed, data, 4, **common)
+    assert history.start_step == 2 and len(history.losses) == 2
+    for before, after in zip(after_two, resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
 def test_the_strategy_argument(data, capsys):
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     baseline = Baseline2D(RES, encoder_widths=(4, 8), latent=8, channels=8)

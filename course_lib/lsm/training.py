@@ -187,7 +187,7 @@ class _Trainer(GANTrainer):
         self,
         model: keras.Model,
         example: dict[str, np.ndarray],
-        learning_rate: float,
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
         pos_weight: float | None,
         strategy: tf.distribute.Strategy | None,
     ) -> None:
@@ -252,7 +252,7 @@ def train(
     steps: int,
     batch_size: int = 8,
     num_views: int | None = None,
-    learning_rate: float = 1e-3,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
     seed: int = 0,
     strategy: tf.distribute.Strategy | None = None,
     checkpoint_dir: str | Path | None = None,
@@ -278,7 +278,9 @@ def train(
             from ``checkpoint_dir``), >= 1.
         batch_size: shapes per step (global, split over the replicas), 1..N.
         num_views: views per step, 1..V; None: random each step.
-        learning_rate: Adam's learning rate.
+        learning_rate: Adam's learning rate: a float, or a
+            ``keras.optimizers.schedules.LearningRateSchedule`` of the optimizer's step (which a
+            resumed run restores, so a schedule continues where it stopped).
         seed: the batches' seed.
         strategy: a ``tf.distribute.Strategy``; None: ``tf.distribute.get_strategy()``.
         checkpoint_dir: where to save and resume (a ``tf.train.CheckpointManager`` keeping the
@@ -302,7 +304,8 @@ def train(
     batch_size = checks.integer("batch_size", batch_size, minimum=1, maximum=len(data))
     if num_views is not None:
         num_views = checks.integer("num_views", num_views, minimum=1, maximum=data.num_views)
-    learning_rate = checks.positive_float("learning_rate", learning_rate)
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = checks.positive_float("learning_rate", learning_rate)
     seed = checks.non_negative_int("seed", seed)
     checkpoint_every = checks.positive_int("checkpoint_every", checkpoint_every)
     progress = checks.boolean("progress", progress)
