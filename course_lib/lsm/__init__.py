@@ -7,10 +7,12 @@
   which fuses any number of unprojected views into one grid;
 - :mod:`.models`: the image encoder, the voxel decoder, the LSM, the depth LSM's projection
   (:func:`~.models.project_depth`) and the 2D-only baseline;
-- :mod:`.training`: voxel IoU and loss, the training loop, evaluation by number of views.
+- :mod:`.training`: voxel IoU and loss, the training loop, evaluation by number of views;
+- :mod:`.pretrained`: the shipped 16³ LSM and 2D-baseline checkpoints, the protocol that trained
+  both (``scripts/train_lsm_checkpoints.py``) and ``load_pretrained``.
 """
 
-from course_lib.lsm import gru, models, training, unprojection
+from course_lib.lsm import gru, models, pretrained, training, unprojection
 from course_lib.lsm.gru import ConvGRU3D, fuse_views
 from course_lib.lsm.models import (
     Baseline2D,
@@ -35,6 +37,7 @@ __all__ = [
     "fuse_views",
     "gru",
     "models",
+    "pretrained",
     "project_depth",
     "project_points",
     "train",
