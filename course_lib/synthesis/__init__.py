@@ -1,0 +1,11 @@
+"""Analysis by synthesis (issue 16, in progress): images explained by warping other images.
+
+- :mod:`.warp`: :func:`~.warp.backproject` (depth map -> camera points) and the differentiable
+  :func:`~.warp.inverse_warp` (target pixels back-projected by depth, moved by 3D flow and the
+  camera motion, projected into the source frame and sampled bilinearly, with a validity mask).
+"""
+
+from course_lib.synthesis import warp
+from course_lib.synthesis.warp import backproject, inverse_warp
+
+__all__ = ["backproject", "inverse_warp", "warp"]
