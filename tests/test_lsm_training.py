@@ -155,6 +155,17 @@ def test_the_strategy_argument(data, capsys):
         training.train(built_outside, data, 1, 1, strategy="cpu", progress=False)
 
 
+def test_shape_ious_are_each_shapes_iou_through_the_views_given_in_that_order(data):
+    model = _lsm()
+    reversed_ious = training.shape_ious(model, data, [1, 0], batch_size=1)
+    for shape in range(len(data)):
+        logits = model(training.batch_inputs(data, [shape], [1, 0]))
+        want = _np_iou(tf.sigmoid(logits).numpy(), data.voxels[[shape]], 0.5)
+        np.testing.assert_allclose(reversed_ious[shape], want, rtol=1e-6)
+    in_order = training.shape_ious(model, data, [0, 1])
+    assert training.evaluate_iou(model, data, 2) == pytest.approx(float(in_order.mean()))
+
+
 def test_bad_arguments_are_refused_naming_them(data):
     model = _lsm()
     for kwargs, name in (
@@ -174,6 +185,9 @@ def test_bad_arguments_are_refused_naming_them(data):
         training.train(model, {"images": data.images}, 1)
     with pytest.raises(ValueError, match="num_views"):
         training.evaluate_iou(model, data, 0)
+    for views in ([], [2], [-1], [0.5]):
+        with pytest.raises(ValueError, match="views"):
+            training.shape_ious(model, data, views)
     with pytest.raises(ValueError, match="threshold"):
         training.voxel_iou(np.zeros((1, 2, 2, 2)), np.zeros((1, 2, 2, 2)), threshold=1.0)
     with pytest.raises(ValueError, match="voxels"):

@@ -22,7 +22,14 @@ from course_lib.lsm.models import (
     count_params,
     project_depth,
 )
-from course_lib.lsm.training import evaluate_depth, evaluate_iou, train, voxel_iou, voxel_loss
+from course_lib.lsm.training import (
+    evaluate_depth,
+    evaluate_iou,
+    shape_ious,
+    train,
+    voxel_iou,
+    voxel_loss,
+)
 from course_lib.lsm.unprojection import project_points, unproject, voxel_centres
 
 __all__ = [
@@ -40,6 +47,7 @@ __all__ = [
     "pretrained",
     "project_depth",
     "project_points",
+    "shape_ious",
     "train",
     "training",
     "unproject",

@@ -16,7 +16,8 @@ The data is a :class:`~course_lib.data.shapes3d.MultiViewSet`.
   optimizer and the step every ``checkpoint_every`` steps and at the end, and a later call
   resumes from the latest checkpoint. Each step's batch is drawn from ``(seed, step)``, so a
   resumed run sees the batches an uninterrupted one would;
-- :func:`evaluate_iou` and :func:`evaluate_depth`: the held-out figures for a number of views.
+- :func:`evaluate_iou` and :func:`evaluate_depth`: the held-out figures for a number of views;
+  :func:`shape_ious`: each shape's IoU through any views in any order.
 
 Batches are the dicts the models take: ``{"images": [B, V, H, W, 3], "K": [B, V, 3, 3],
 "R": [B, V, 3, 3], "t": [B, V, 3]}``, with the voxels `[B, R, R, R]` beside them.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -376,6 +378,33 @@ def _check_views(data: MultiViewSet, num_views: int, batch_size: int) -> tuple[i
     return num_views, batch_size
 
 
+def shape_ious(
+    model: keras.Model,
+    data: MultiViewSet,
+    views: Sequence[int],
+    batch_size: int = 16,
+    threshold: float = 0.5,
+) -> np.ndarray:
+    """Each shape's :func:`voxel_iou` when ``model`` sees ``data``'s ``views`` in that order.
+
+    Returns:
+        `[N]` float32 IoUs.
+
+    Raises:
+        ValueError: naming the argument, for views outside 0..V-1, none, or a non-positive batch.
+    """
+    views = np.asarray(checks.integers("views", views, minimum=0), np.int64)
+    if views.max() >= data.num_views:
+        raise ValueError(f"views must be indices below {data.num_views}, got {views.tolist()}")
+    batch_size = checks.positive_int("batch_size", batch_size)
+    ious = []
+    for start in range(0, len(data), batch_size):
+        shapes = np.arange(start, min(start + batch_size, len(data)))
+        logits = model(batch_inputs(data, shapes, views))
+        ious.append(voxel_iou(logits, data.voxels[shapes], threshold, per_shape=True).numpy())
+    return np.concatenate(ious)
+
+
 def evaluate_iou(
     model: keras.Model,
     data: MultiViewSet,
@@ -383,19 +412,14 @@ def evaluate_iou(
     batch_size: int = 16,
     threshold: float = 0.5,
 ) -> float:
-    """The mean :func:`voxel_iou` over ``data``'s shapes seen through their first ``num_views``
-    views (in order).
+    """The mean of :func:`shape_ious` over ``data``'s shapes seen through their first
+    ``num_views`` views (in order).
 
     Raises:
         ValueError: naming the argument, for num_views outside 1..V or a non-positive batch.
     """
     num_views, batch_size = _check_views(data, num_views, batch_size)
-    ious = []
-    for start in range(0, len(data), batch_size):
-        shapes = np.arange(start, min(start + batch_size, len(data)))
-        logits = model(batch_inputs(data, shapes, np.arange(num_views)))
-        ious.append(voxel_iou(logits, data.voxels[shapes], threshold, per_shape=True).numpy())
-    return float(np.mean(np.concatenate(ious)))
+    return float(np.mean(shape_ious(model, data, range(num_views), batch_size, threshold)))
 
 
 def evaluate_depth(
