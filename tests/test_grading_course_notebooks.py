@@ -28,6 +28,7 @@ TOPICS = (
     "mesh_convolution",
     "rasterizer",
     "learnt_stereo_machine",
+    "view_synthesis",
     "feature_visualization",
     "building_blocks",
     "differentiable_parameterizations",
