@@ -18,8 +18,9 @@ from course_lib.zoo import course_models, imagenet, train
 NAMES = ("shapes_cnn", "digits_cnn")
 #: Largest gap allowed between a model's claimed and re-measured test accuracy.
 CLAIM_TOLERANCE = 0.01
-#: Budget of all shipped weight files together, in bytes.
-WEIGHTS_BUDGET = 5 * 1024 * 1024
+#: Budget of all shipped weight files together, in bytes: the seven checkpoints (two
+#: classifiers, the LSM and its baseline, the three synthesis models) take 5.0 MiB of it.
+WEIGHTS_BUDGET = 6 * 1024 * 1024
 
 
 @pytest.fixture

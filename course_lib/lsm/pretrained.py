@@ -89,10 +89,6 @@ _SPECS = {
 }
 
 
-def _path(name: str, suffix: str, directory: str | Path | None) -> Path:
-    return Path(directory or course_models.WEIGHTS_DIR) / f"{name}{suffix}"
-
-
 def list_pretrained() -> tuple[str, ...]:
     """The names of the shipped checkpoints."""
     return tuple(_SPECS)
@@ -135,7 +131,7 @@ def build(name: str) -> keras.Model:
 def pretrained_info(name: str, directory: str | Path | None = None) -> dict:
     """The JSON written next to ``name``'s weights (claimed IoU, data, training settings)."""
     pretrained_spec(name)
-    path = _path(name, ".json", directory)
+    path = course_models.shipped_file(name, ".json", directory)
     if not path.exists():
         raise FileNotFoundError(
             f"no {path.name} in {path.parent}: train it with scripts/train_lsm_checkpoints.py"
@@ -146,7 +142,7 @@ def pretrained_info(name: str, directory: str | Path | None = None) -> dict:
 def load_pretrained(name: str, directory: str | Path | None = None) -> keras.Model:
     """The trained model of ``name`` with its shipped weights (or those in ``directory``)."""
     model = build(name)
-    path = _path(name, ".weights.h5", directory)
+    path = course_models.shipped_file(name, ".weights.h5", directory)
     if not path.exists():
         raise FileNotFoundError(
             f"no {path.name} in {path.parent}: train it with scripts/train_lsm_checkpoints.py"
@@ -253,8 +249,8 @@ def train_pretrained(
         "command": f"python scripts/train_lsm_checkpoints.py {name} --steps {steps} --seed {seed}",
     }
     out.mkdir(parents=True, exist_ok=True)
-    model.save_weights(_path(name, ".weights.h5", out))
-    _path(name, ".json", out).write_text(json.dumps(info, indent=2) + "\n")
+    model.save_weights(course_models.shipped_file(name, ".weights.h5", out))
+    course_models.shipped_file(name, ".json", out).write_text(json.dumps(info, indent=2) + "\n")
     return info
 
 

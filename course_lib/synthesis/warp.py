@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from course_lib.graphics.rendering._compile import compile_for_eager
 from course_lib.graphics.rendering.texture_map import sample_texture
 from course_lib.graphics.util import shape
 from course_lib.lsm.unprojection import _check_intrinsics, project_points
@@ -54,13 +55,17 @@ def backproject(depth: tf.Tensor, K: tf.Tensor, name: str = "synthesis_backproje
         if K.shape.rank is not None and K.shape.rank not in (2, 3):
             raise ValueError(f"K must have shape [B, 3, 3] or [3, 3], got {tuple(K.shape)}")
         _check_intrinsics(K)
-        height, width = tf.shape(depth)[1], tf.shape(depth)[2]
-        rays = tf.linalg.matmul(
-            _pixel_centres(height, width, depth.dtype),
-            tf.linalg.inv(K)[..., tf.newaxis, :, :],
-            transpose_b=True,
-        )  # [B or 1, H, W, 3], z = 1
-        return rays * depth[..., tf.newaxis]
+        return _backproject_core(depth, K)
+
+
+def _backproject_core(depth: tf.Tensor, K: tf.Tensor) -> tf.Tensor:
+    height, width = tf.shape(depth)[1], tf.shape(depth)[2]
+    rays = tf.linalg.matmul(
+        _pixel_centres(height, width, depth.dtype),
+        tf.linalg.inv(K)[..., tf.newaxis, :, :],
+        transpose_b=True,
+    )  # [B or 1, H, W, 3], z = 1
+    return rays * depth[..., tf.newaxis]
 
 
 def inverse_warp(
@@ -101,7 +106,10 @@ def inverse_warp(
         K, R, t = (shape.to_float(n, v, source.dtype) for n, v in (("K", K), ("R", R), ("t", t)))
         K, R, t = shape.checked(K=(K, (3, 3)), R=(R, (3, 3)), t=(t, 3))
         depth = shape.to_float("depth", depth, source.dtype)
-        points = backproject(depth, K)  # checks depth and K
+        _check_rank("depth", depth, 3, "[B, H, W]")
+        if K.shape.rank is not None and K.shape.rank not in (2, 3):
+            raise ValueError(f"K must have shape [B, 3, 3] or [3, 3], got {tuple(K.shape)}")
+        _check_intrinsics(K)
         if flow is not None:
             flow = shape.to_float("flow", flow, depth.dtype)
             shape.check_inner("flow", flow, 3)
@@ -111,20 +119,32 @@ def inverse_warp(
                     f"flow must have the depth's height and width {tuple(depth.shape[1:3])}, "
                     f"got shape {tuple(flow.shape)}"
                 )
-            points = points + flow
+        else:
+            flow = tf.zeros([1, 1, 1, 3], depth.dtype)
         for arg, tensor, rank in (("R", R, 3), ("t", t, 2)):
             if tensor.shape.rank is not None and tensor.shape.rank not in (rank - 1, rank):
                 raise ValueError(f"{arg} must have one batch dimension, got {tuple(tensor.shape)}")
-        size = tf.shape(depth)[1:3]
-        flat = tf.reshape(points, [tf.shape(points)[0], -1, 3])  # [B, H*W, 3]
-        pixels, z = project_points(flat, K, R, t)
-        height = tf.cast(tf.shape(source)[1], pixels.dtype)
-        width = tf.cast(tf.shape(source)[2], pixels.dtype)
-        u, v = pixels[..., 0], pixels[..., 1]
-        inside = (z > 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
-        safe = tf.where(inside[..., tf.newaxis], pixels, tf.zeros_like(pixels))
-        uv = safe / tf.stack([width, height])
-        uv = tf.reshape(uv, tf.concat([tf.shape(uv)[:1], size, [2]], 0))
-        warped = sample_texture(source, uv)
-        mask = tf.reshape(tf.cast(inside, source.dtype), tf.concat([tf.shape(uv)[:1], size], 0))
-        return warped, mask
+        if tf.executing_eagerly():
+            return _warp_compiled(source, depth, flow, K, R, t)
+        return _warp_core(source, depth, flow, K, R, t)
+
+
+def _warp_core(source, depth, flow, K, R, t):
+    """``inverse_warp`` after its checks (``flow`` broadcasts against the points)."""
+    points = _backproject_core(depth, K) + flow
+    size = tf.shape(points)[1:3]
+    flat = tf.reshape(points, [tf.shape(points)[0], -1, 3])  # [B, H*W, 3]
+    pixels, z = project_points(flat, K, R, t)
+    height = tf.cast(tf.shape(source)[1], pixels.dtype)
+    width = tf.cast(tf.shape(source)[2], pixels.dtype)
+    u, v = pixels[..., 0], pixels[..., 1]
+    inside = (z > 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
+    safe = tf.where(inside[..., tf.newaxis], pixels, tf.zeros_like(pixels))
+    uv = safe / tf.stack([width, height])
+    uv = tf.reshape(uv, tf.concat([tf.shape(uv)[:1], size, [2]], 0))
+    warped = sample_texture(source, uv)
+    mask = tf.reshape(tf.cast(inside, source.dtype), tf.concat([tf.shape(uv)[:1], size], 0))
+    return warped, mask
+
+
+_warp_compiled = compile_for_eager(_warp_core)

@@ -232,16 +232,23 @@ def build_course_model(name: str) -> keras.Model:
     return course_model_spec(name).build()
 
 
+def shipped_file(name: str, suffix: str, directory: str | Path | None = None) -> Path:
+    """``<directory>/<name><suffix>``, ``directory`` defaulting to the shipped ``WEIGHTS_DIR``:
+    where every checkpoint of the course (these models, the LSM's, the synthesis models') and
+    the JSON of its claims live. Names are not checked here; each owner checks its own."""
+    return Path(directory or WEIGHTS_DIR) / f"{name}{suffix}"
+
+
 def weights_path(name: str, directory: str | Path | None = None) -> Path:
     """Where ``<name>.weights.h5`` lives (the shipped ``WEIGHTS_DIR`` unless ``directory``)."""
     course_model_spec(name)
-    return Path(directory or WEIGHTS_DIR) / f"{name}.weights.h5"
+    return shipped_file(name, ".weights.h5", directory)
 
 
 def info_path(name: str, directory: str | Path | None = None) -> Path:
     """Where ``<name>.json`` (claims and settings) lives (``WEIGHTS_DIR`` unless ``directory``)."""
     course_model_spec(name)
-    return Path(directory or WEIGHTS_DIR) / f"{name}.json"
+    return shipped_file(name, ".json", directory)
 
 
 def course_model_info(name: str, directory: str | Path | None = None) -> dict:
