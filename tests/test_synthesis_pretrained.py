@@ -79,7 +79,7 @@ def test_held_out_data_is_disjoint_from_training():
 @pytest.fixture()
 def tiny_data(monkeypatch, tmp_path):
     """Shrinks the data to a few scenes and shapes, cached in ``tmp_path``."""
-    monkeypatch.setitem(pretrained.VIDEO, "train_seeds", [0, 4])
+    monkeypatch.setitem(pretrained.VIDEO, "train_seeds", [0, 8])
     monkeypatch.setitem(pretrained.VIDEO, "test_seeds", [10000, 10002])
     monkeypatch.setitem(pretrained.TEST_PAIRS, "count", 12)
     monkeypatch.setitem(lsm_pretrained.DATA, "train_seeds", [0, 4])

@@ -104,3 +104,47 @@ def mistake_explainer(mistakes: Mapping[str, Callable[..., Any]]) -> Explain:
         return first_match(have, candidates, case.rtol, case.atol)
 
     return explain
+
+
+def bilinear_variant(
+    image: np.ndarray,
+    pixels: np.ndarray,
+    *,
+    shift: float = 0.5,
+    nearest: bool = False,
+    zero_border: bool = False,
+    swap: bool = False,
+) -> np.ndarray:
+    """Bilinear samples `[..., C]` of ``image`` `[H, W, C]` at ``pixels`` `[..., 2]` (x, y; no
+    masking), in float64, with the variants learners' mistakes follow.
+
+    The default samples between pixel centres (``shift`` 0.5) and clamps to the border pixels;
+    ``shift=0`` treats pixel corners as the samples, ``nearest`` rounds instead of
+    interpolating, ``zero_border`` reads zeros outside the image instead of clamping, ``swap``
+    exchanges rows and columns. Shared by the exercise modules that grade warps and
+    unprojections.
+    """
+    height, width = image.shape[:2]
+    pixels = np.nan_to_num(pixels, nan=0.0, posinf=1e9, neginf=-1e9)
+    col, row = pixels[..., 0] - shift, pixels[..., 1] - shift
+    if swap:
+        col, row = row, col
+    if nearest:
+        r = np.clip(np.floor(row + shift), 0, height - 1).astype(int)
+        c = np.clip(np.floor(col + shift), 0, width - 1).astype(int)
+        return image[r, c]
+    if not zero_border:
+        col, row = np.clip(col, 0, width - 1), np.clip(row, 0, height - 1)
+    col, row = np.clip(col, -2, width + 1), np.clip(row, -2, height + 1)
+    c0, r0 = np.floor(col), np.floor(row)
+    wc, wr = (col - c0)[..., None], (row - r0)[..., None]
+    result = 0.0
+    for dr, dc, weight in ((0, 0, (1 - wr) * (1 - wc)), (0, 1, (1 - wr) * wc),
+                           (1, 0, wr * (1 - wc)), (1, 1, wr * wc)):  # fmt: skip
+        r, c = (r0 + dr).astype(int), (c0 + dc).astype(int)
+        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+        if not zero_border:
+            inside = np.ones_like(inside)
+        value = image[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)]
+        result = result + weight * value * inside[..., None]
+    return result

@@ -54,6 +54,7 @@ SPLITS = ("train", "validation", "test")
 #: The learning rate's cosine decay ends at this fraction of its start.
 FINAL_RATE = 0.05
 VIEW_COUNTS = (1, 2, 3, 4)
+SCRIPT = "scripts/train_lsm_checkpoints.py"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,23 +132,15 @@ def build(name: str) -> keras.Model:
 def pretrained_info(name: str, directory: str | Path | None = None) -> dict:
     """The JSON written next to ``name``'s weights (claimed IoU, data, training settings)."""
     pretrained_spec(name)
-    path = course_models.shipped_file(name, ".json", directory)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"no {path.name} in {path.parent}: train it with scripts/train_lsm_checkpoints.py"
-        )
-    return json.loads(path.read_text())
+    return json.loads(
+        course_models.existing_shipped_file(name, ".json", directory, SCRIPT).read_text()
+    )
 
 
 def load_pretrained(name: str, directory: str | Path | None = None) -> keras.Model:
     """The trained model of ``name`` with its shipped weights (or those in ``directory``)."""
     model = build(name)
-    path = course_models.shipped_file(name, ".weights.h5", directory)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"no {path.name} in {path.parent}: train it with scripts/train_lsm_checkpoints.py"
-        )
-    model.load_weights(path)
+    model.load_weights(course_models.existing_shipped_file(name, ".weights.h5", directory, SCRIPT))
     return model
 
 

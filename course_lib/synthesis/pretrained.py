@@ -49,6 +49,7 @@ TEST_PAIRS = {"count": 1200, "seed": 1}
 FINAL_RATE = 0.05
 #: Bins of the relative rotation angle (degrees) for the latent models' errors.
 ANGLE_BINS = (0, 45, 90, 135, 180)
+SCRIPT = "scripts/train_synthesis_checkpoints.py"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,28 +138,18 @@ def build(name: str) -> keras.Model:
     return model
 
 
-def _missing(path: Path) -> FileNotFoundError:
-    return FileNotFoundError(
-        f"no {path.name} in {path.parent}: train it with scripts/train_synthesis_checkpoints.py"
-    )
-
-
 def pretrained_info(name: str, directory: str | Path | None = None) -> dict:
     """The JSON written next to ``name``'s weights (claimed figures, data, training settings)."""
     pretrained_spec(name)
-    path = course_models.shipped_file(name, ".json", directory)
-    if not path.exists():
-        raise _missing(path)
-    return json.loads(path.read_text())
+    return json.loads(
+        course_models.existing_shipped_file(name, ".json", directory, SCRIPT).read_text()
+    )
 
 
 def load_pretrained(name: str, directory: str | Path | None = None) -> keras.Model:
     """The trained model of ``name`` with its shipped weights (or those in ``directory``)."""
     model = build(name)
-    path = course_models.shipped_file(name, ".weights.h5", directory)
-    if not path.exists():
-        raise _missing(path)
-    model.load_weights(path)
+    model.load_weights(course_models.existing_shipped_file(name, ".weights.h5", directory, SCRIPT))
     return model
 
 
@@ -186,13 +177,15 @@ def measure_depth_flow(model: depth_flow.DepthFlowNet, video) -> dict[str, float
 
 
 def measure_latent(model: latent.LatentViewSynthesis, pairs: dict) -> dict:
-    """The mean absolute error of the synthesized views of ``pairs``, overall and by angle."""
+    """The mean absolute error of the synthesized views of ``pairs``, overall and in each bin of
+    :data:`ANGLE_BINS` (None for an empty bin)."""
     errors = latent.view_errors(model, pairs)
     bins = np.digitize(pairs["angle"], ANGLE_BINS[1:-1])
     return {
         "view_error": round(float(errors.mean()), 4),
-        "view_error_by_angle": [
-            round(float(errors[bins == b].mean()), 4) for b in range(len(ANGLE_BINS) - 1)
+        "view_error_by_angle": [  # None for a bin without pairs
+            round(float(errors[bins == b].mean()), 4) if np.any(bins == b) else None
+            for b in range(len(ANGLE_BINS) - 1)
         ],
     }
 

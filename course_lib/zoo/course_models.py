@@ -239,6 +239,16 @@ def shipped_file(name: str, suffix: str, directory: str | Path | None = None) ->
     return Path(directory or WEIGHTS_DIR) / f"{name}{suffix}"
 
 
+def existing_shipped_file(
+    name: str, suffix: str, directory: str | Path | None, script: str
+) -> Path:
+    """:func:`shipped_file`, or ``FileNotFoundError`` naming the ``script`` that makes it."""
+    path = shipped_file(name, suffix, directory)
+    if not path.exists():
+        raise FileNotFoundError(f"no {path.name} in {path.parent}: train it with {script}")
+    return path
+
+
 def weights_path(name: str, directory: str | Path | None = None) -> Path:
     """Where ``<name>.weights.h5`` lives (the shipped ``WEIGHTS_DIR`` unless ``directory``)."""
     course_model_spec(name)

@@ -26,7 +26,12 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.data import shapes3d
-from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.cases import (
+    bilinear_variant,
+    first_match,
+    numeric_compare,
+    reference_cases,
+)
 from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, define
 from course_lib.lsm import training, unprojection
@@ -339,40 +344,6 @@ def _unproject_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _sample(
-    features: np.ndarray,
-    pixels: np.ndarray,
-    *,
-    shift: float = 0.5,
-    nearest: bool = False,
-    zero_border: bool = False,
-    swap: bool = False,
-) -> np.ndarray:
-    """Bilinear samples `[..., C]` of ``features`` at ``pixels`` (no masking), with variants."""
-    height, width = features.shape[:2]
-    col, row = pixels[..., 0] - shift, pixels[..., 1] - shift
-    if swap:
-        col, row = row, col
-    if nearest:
-        r = np.clip(np.floor(row + shift), 0, height - 1).astype(int)
-        c = np.clip(np.floor(col + shift), 0, width - 1).astype(int)
-        return features[r, c]
-    if not zero_border:
-        col, row = np.clip(col, 0, width - 1), np.clip(row, 0, height - 1)
-    c0, r0 = np.floor(col), np.floor(row)
-    wc, wr = (col - c0)[..., None], (row - r0)[..., None]
-    result = 0.0
-    for dr, dc, weight in ((0, 0, (1 - wr) * (1 - wc)), (0, 1, (1 - wr) * wc),
-                           (1, 0, wr * (1 - wc)), (1, 1, wr * wc)):  # fmt: skip
-        r, c = (r0 + dr).astype(int), (c0 + dc).astype(int)
-        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
-        if not zero_border:
-            inside = np.ones_like(inside)
-        value = features[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)]
-        result = result + weight * value * inside[..., None]
-    return result
-
-
 def _unproject_mistakes(
     features: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray, resolution: int
 ) -> list[tuple[Any, str]]:
@@ -382,32 +353,32 @@ def _unproject_mistakes(
     in_image = (u >= 0) & (u < width) & (v >= 0) & (v < height)
     in_front = depth > 0
     mask = (in_image & in_front)[..., None]
-    bilinear = _sample(features, pixels)
+    bilinear = bilinear_variant(features, pixels)
     transposed, _ = _projected(resolution, K, R.T, t)
     inner = (u >= 0.5) & (u <= width - 0.5) & (v >= 0.5) & (v <= height - 0.5)
     return [
         (
-            _sample(features, pixels, nearest=True) * mask,
+            bilinear_variant(features, pixels, nearest=True) * mask,
             "nearest-pixel sampling: blend the four nearest pixel centres bilinearly instead "
             "of taking the one pixel the point falls in",
         ),
         (
-            _sample(features, pixels, shift=0.0) * mask,
+            bilinear_variant(features, pixels, shift=0.0) * mask,
             "off by half a pixel: pixel (i, j)'s value sits at its centre (j + 0.5, i + 0.5), "
             "so the continuous indices are u - 0.5 and v - 0.5 before the blending",
         ),
         (
-            _sample(features, pixels, shift=1.0) * mask,
+            bilinear_variant(features, pixels, shift=1.0) * mask,
             "off by half a pixel the other way: the continuous indices are u - 0.5 and "
             "v - 0.5, not u - 1 and v - 1",
         ),
         (
-            _sample(features, pixels, swap=True) * mask,
+            bilinear_variant(features, pixels, swap=True) * mask,
             "rows and columns are swapped: u (x) runs along the columns (axis 1 of features), "
             "v (y) along the rows (axis 0)",
         ),
         (
-            _sample(features, pixels, zero_border=True) * mask,
+            bilinear_variant(features, pixels, zero_border=True) * mask,
             "the border blends with zeros: within the image, points beyond the outermost pixel "
             "centres take the border pixels' values (clamp the indices), not a blend with 0",
         ),
@@ -433,7 +404,7 @@ def _unproject_mistakes(
             "value holds",
         ),
         (
-            _sample(features, transposed)
+            bilinear_variant(features, transposed)
             * (
                 (transposed[..., 0] >= 0)
                 & (transposed[..., 0] < width)

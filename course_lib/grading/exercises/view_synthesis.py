@@ -26,7 +26,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.cases import (
+    bilinear_variant,
+    first_match,
+    numeric_compare,
+    reference_cases,
+)
 from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, define
 from course_lib.synthesis import losses
@@ -314,42 +319,6 @@ def _warp_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, warp_reference, hint=_WARP_HINT, rtol=1e-4, atol=1e-4)
 
 
-def _sample(
-    source: np.ndarray,
-    pixels: np.ndarray,
-    *,
-    shift: float = 0.5,
-    nearest: bool = False,
-    zero_border: bool = False,
-    swap: bool = False,
-) -> np.ndarray:
-    """Bilinear samples `[..., C]` of ``source`` at ``pixels`` (no masking), with variants."""
-    height, width = source.shape[:2]
-    pixels = np.nan_to_num(pixels, nan=0.0, posinf=1e9, neginf=-1e9)
-    col, row = pixels[..., 0] - shift, pixels[..., 1] - shift
-    if swap:
-        col, row = row, col
-    if nearest:
-        r = np.clip(np.floor(row + shift), 0, height - 1).astype(int)
-        c = np.clip(np.floor(col + shift), 0, width - 1).astype(int)
-        return source[r, c]
-    if not zero_border:
-        col, row = np.clip(col, 0, width - 1), np.clip(row, 0, height - 1)
-    col, row = np.clip(col, -2, width + 1), np.clip(row, -2, height + 1)
-    c0, r0 = np.floor(col), np.floor(row)
-    wc, wr = (col - c0)[..., None], (row - r0)[..., None]
-    result = 0.0
-    for dr, dc, weight in ((0, 0, (1 - wr) * (1 - wc)), (0, 1, (1 - wr) * wc),
-                           (1, 0, wr * (1 - wc)), (1, 1, wr * wc)):  # fmt: skip
-        r, c = (r0 + dr).astype(int), (c0 + dc).astype(int)
-        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
-        if not zero_border:
-            inside = np.ones_like(inside)
-        value = source[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)]
-        result = result + weight * value * inside[..., None]
-    return result
-
-
 def _warp_variant(
     source: np.ndarray,
     depth: np.ndarray,
@@ -363,7 +332,8 @@ def _warp_variant(
     inside: bool = True,
     **sampling: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The warp (float64) with one step done differently; ``sampling`` as :func:`_sample`'s."""
+    """The warp (float64) with one step done differently; ``sampling`` as
+    :func:`~course_lib.grading.cases.bilinear_variant`'s."""
     height, width = depth.shape
     points = depth[..., None] * (_centres(height, width, offset) @ np.linalg.inv(K).T)
     moved = points @ R.T + t
@@ -376,7 +346,7 @@ def _warp_variant(
         valid &= z > 0
     if inside:
         valid &= (u >= 0) & (u < width) & (v >= 0) & (v < height)
-    return _sample(source, pixels, **sampling), valid.astype(np.float64)
+    return bilinear_variant(source, pixels, **sampling), valid.astype(np.float64)
 
 
 def _warp_mistakes(
