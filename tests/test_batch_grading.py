@@ -98,6 +98,14 @@ def submissions(folder: Path, pid_file: Path) -> dict[str, nbformat.NotebookNode
         "memory_error.ipynb": notebook("import numpy as np\nx = np.ones(10**14)", ADD),
         "exit_call.ipynb": notebook(ADD, SCALE, CHECKS, "exit()"),
         "stubborn_loop.ipynb": notebook(ADD, SCALE, CHECKS, STUBBORN),
+        # Hands the work to the reference: imported under another name, or wrapped.
+        "reference.ipynb": notebook("from demo_exercises import reference_add as add", SCALE),
+        "reference_wrapper.ipynb": notebook(
+            "import functools\nimport demo_exercises as lib\n"
+            "add = functools.partial(lib.reference_add)",
+            SCALE,
+            CHECKS,
+        ),
         "empty.ipynb": notebook("md:nothing here yet", ""),
         "text.ipynb": "this is not a notebook\n",
         "demo_broken.ipynb": '{"cells": [{"cell_type": "code", "source": "def add(a, b',
@@ -138,6 +146,10 @@ EXPECTED = {
     ("stubborn_loop.ipynb", "demo.scale"): ("passed", 1.0),
     ("daemon.ipynb", "demo.add"): ("passed", 2.0),
     ("daemon.ipynb", "demo.scale"): ("passed", 1.0),
+    ("reference.ipynb", "demo.add"): ("uses_reference", 0.0),
+    ("reference.ipynb", "demo.scale"): ("passed", 1.0),
+    ("reference_wrapper.ipynb", "demo.add"): ("uses_reference", 0.0),
+    ("reference_wrapper.ipynb", "demo.scale"): ("passed", 1.0),
     ("empty.ipynb", "demo.add"): ("empty", 0.0),
     ("empty.ipynb", "demo.scale"): ("empty", 0.0),
     ("text.ipynb", ""): ("invalid", 0.0),
@@ -238,6 +250,8 @@ def test_feedback_says_what_happened(graded):
     assert "did not stop when interrupted" in rows["stubborn_loop.ipynb", "demo.add"]["fb"]
     assert "own check()" in rows["stubborn_loop.ipynb", "demo.add"]["fb"]
     assert "no code" in rows["empty.ipynb", "demo.add"]["fb"]
+    for name in ("reference.ipynb", "reference_wrapper.ipynb"):
+        assert "demo_exercises.reference_add" in rows[name, "demo.add"]["fb"]
     assert "not a readable notebook" in rows["text.ipynb", ""]["fb"]
     assert "not a notebook" in rows["notes.txt", ""]["fb"]
 

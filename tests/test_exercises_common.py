@@ -8,8 +8,9 @@
 The topic files (``test_exercises_<topic>.py``) hold what is particular to each exercise, as
 tables that the tests below run:
 
-- ``REFERENCES``: exercise id -> the reference answer. Together they name every exercise of
-  their topics, each of which has its target (the id's name, or ``TARGETS[id]``);
+- ``REFERENCES``: exercise id -> the reference answer (graded with the exercise's own
+  references allowed: it may be one of them, or call one). Together they name every exercise
+  of their topics, each of which has its target (the id's name, or ``TARGETS[id]``);
 - ``CORRECT``: exercise id -> an independently written answer, or a list of them;
 - ``WRONG``: ``(exercise id, wrong answer, words its feedback must contain)``, typical mistakes;
   with ``MISTAKES_FAIL_EVERY_CASE``, each must also fail every case, the first included;
@@ -32,7 +33,12 @@ import numpy as np
 import pytest
 
 from course_lib import grading
-from course_lib.grading.testing import assert_answer_passes, assert_mistake_hinted
+from course_lib.grading.reference import reference_name
+from course_lib.grading.testing import (
+    assert_answer_passes,
+    assert_mistake_hinted,
+    assert_reference_refused,
+)
 
 EXERCISES = grading.list_exercises()
 TOPIC_TESTS = {
@@ -72,7 +78,9 @@ def _answers() -> list[Any]:
             for index, answer in enumerate([reference, *others]):
                 label = "reference" if index == 0 else f"independent {index}"
                 params.append(
-                    pytest.param(module, exercise_id, answer, id=f"{exercise_id}-{label}")
+                    pytest.param(
+                        module, exercise_id, answer, index == 0, id=f"{exercise_id}-{label}"
+                    )
                 )
     return params
 
@@ -139,10 +147,31 @@ def test_a_topic_file_covers_its_topics_and_their_targets(name):
         assert grading.get_exercise(exercise_id).target == want
 
 
-@pytest.mark.parametrize(("module", "exercise_id", "answer"), _answers())
-def test_reference_and_independent_answers_pass_every_case(module, exercise_id, answer):
+@pytest.mark.parametrize(("module", "exercise_id", "answer", "is_reference"), _answers())
+def test_reference_and_independent_answers_pass_every_case(
+    module, exercise_id, answer, is_reference
+):
     seeds = {"seeds": module.SEEDS} if hasattr(module, "SEEDS") else {}
-    assert_answer_passes(exercise_id, answer, min_cases=getattr(module, "MIN_CASES", 4), **seeds)
+    min_cases = getattr(module, "MIN_CASES", 4)
+    assert_answer_passes(
+        exercise_id, answer, min_cases=min_cases, allow_reference=is_reference, **seeds
+    )
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "reference"),
+    [
+        pytest.param(e, r, id=f"{e}-{reference_name(r)}")
+        for e in EXERCISES
+        for r in grading.get_exercise(e).references
+    ],
+)
+def test_an_answer_that_calls_a_reference_is_refused(exercise_id, reference):
+    def wrapper(*args, **kwargs):  # a learner's answer that hands the work to the library
+        return reference(*args, **kwargs)
+
+    result = assert_reference_refused(exercise_id, wrapper)
+    assert reference_name(reference) in result.feedback
 
 
 @pytest.mark.parametrize(("module", "exercise_id", "wrong", "message"), _mistakes())
@@ -154,7 +183,8 @@ def test_typical_mistake_gets_specific_feedback(module, exercise_id, wrong, mess
 
 
 @pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_check_prints_the_feedback(exercise_id, capsys):
+def test_check_prints_the_feedback(exercise_id, capsys, monkeypatch):
+    monkeypatch.setattr(grading.get_exercise(exercise_id), "references", ())
     result = grading.check(exercise_id, REFERENCES[exercise_id][1])
     assert result.passed
     assert capsys.readouterr().out.startswith(f"✓ {exercise_id}")

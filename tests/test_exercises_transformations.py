@@ -5,6 +5,8 @@ The tables (``REFERENCES``, ``CORRECT``, ``WRONG``) are run by test_exercises_co
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
@@ -127,6 +129,9 @@ def test_the_first_rotate_case_is_the_course_cube():
 
 
 def test_float64_inputs_are_graded_too():
-    exercise = grading.get_exercise("transformations.quaternion_multiply")
+    # The library's multiply on float64 copies: the reference itself, so it is allowed here.
+    exercise = dataclasses.replace(
+        grading.get_exercise("transformations.quaternion_multiply"), references=()
+    )
     result = grading.grade(exercise, lambda a, b: quaternion.multiply(np.float64(a), np.float64(b)))
     assert result.status == "passed", result.feedback

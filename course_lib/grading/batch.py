@@ -46,21 +46,12 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.grading.check import ANSWER_STATUSES, STATUS_MEANINGS, Status
 from course_lib.grading.exercise import Exercise, get_exercise, list_exercises, list_topics
 from course_lib.grading.sandbox import KernelRun, Limits, run_notebook
 
 COLUMNS = ("submission", "exercise", "score", "max_score", "status", "feedback")
-STATUSES = {
-    "passed": "every hidden case passed",
-    "failed": "some hidden cases failed (score proportional to the cases passed)",
-    "not_attempted": "the answer is still the stub (raise NotImplementedError())",
-    "error": "the answer is not defined or not usable, or grading it failed",
-    "timeout": "the notebook (or grading the answer) ran past the time limit",
-    "memory": "the notebook went over the memory limit or raised MemoryError",
-    "crashed": "the kernel died (os._exit, a segfault, ...)",
-    "empty": "the notebook has no code",
-    "invalid": "not a notebook (not JSON/nbformat/.ipynb) or no known exercise",
-}
+STATUSES = {str(status): meaning for status, meaning in STATUS_MEANINGS.items()}
 #: Larger files are not read at all (reported ``invalid``).
 MAX_NOTEBOOK_BYTES = 200 * 2**20
 #: The default seed of the hidden cases in batch grading; learners' ``check`` uses 0, so
@@ -252,7 +243,7 @@ def _row(name: str, exercise: Exercise, run: KernelRun, limits: Limits) -> Row:
 
 def _status(result: dict) -> str:
     status = str(result.get("status", "error"))
-    return status if status in ("passed", "failed", "not_attempted", "error") else "error"
+    return status if status in ANSWER_STATUSES else str(Status.ERROR)
 
 
 def _score(result: dict, exercise: Exercise) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import os
 import traceback
@@ -11,13 +12,57 @@ from typing import Any
 import numpy as np
 
 from course_lib.grading.exercise import Case, Exercise, get_exercise
+from course_lib.grading.reference import watching
 
 #: When set, every ``check`` appends its result as one JSON line to this file (batch grading).
 RESULTS_ENV = "COURSE_GRADING_RESULTS"
 #: Seed of the hidden cases; the batch grader sets it per run, learners get a fixed default.
 SEED_ENV = "COURSE_GRADING_SEED"
 
-PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not_attempted", "error"
+
+class Status(enum.StrEnum):
+    """Every status a graded answer can get, in ``check``'s results and ``course grade``'s CSV.
+
+    ``check`` gives the first five (:data:`ANSWER_STATUSES`); the batch grader adds what can
+    happen to a whole notebook run.
+    """
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
+    ERROR = "error"
+    USES_REFERENCE = "uses_reference"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    CRASHED = "crashed"
+    EMPTY = "empty"
+    INVALID = "invalid"
+
+
+#: What each status means, as ``course grade --help`` and the docs say it.
+STATUS_MEANINGS = {
+    Status.PASSED: "every hidden case passed",
+    Status.FAILED: "some hidden cases failed (score proportional to the cases passed)",
+    Status.NOT_ATTEMPTED: "the answer is still the stub (raise NotImplementedError())",
+    Status.ERROR: "the answer is not defined or not usable, or grading it failed",
+    Status.USES_REFERENCE: "the answer calls course_lib's reference implementation (score 0)",
+    Status.TIMEOUT: "the notebook (or grading the answer) ran past the time limit",
+    Status.MEMORY: "the notebook went over the memory limit or raised MemoryError",
+    Status.CRASHED: "the kernel died (os._exit, a segfault, ...)",
+    Status.EMPTY: "the notebook has no code",
+    Status.INVALID: "not a notebook (not JSON/nbformat/.ipynb) or no known exercise",
+}
+#: The statuses ``check`` itself gives an answer.
+ANSWER_STATUSES = frozenset(
+    {Status.PASSED, Status.FAILED, Status.NOT_ATTEMPTED, Status.ERROR, Status.USES_REFERENCE}
+)
+PASSED, FAILED, NOT_ATTEMPTED, ERROR = (
+    Status.PASSED,
+    Status.FAILED,
+    Status.NOT_ATTEMPTED,
+    Status.ERROR,
+)
+USES_REFERENCE = Status.USES_REFERENCE
 
 
 class NotAttempted(Exception):
@@ -30,7 +75,7 @@ class CheckResult:
 
     Attributes:
         exercise: the exercise id.
-        status: ``"passed"``, ``"failed"``, ``"not_attempted"`` or ``"error"``.
+        status: one of :data:`ANSWER_STATUSES` (a :class:`Status`, equal to its string).
         score: points earned, proportional to the cases passed.
         max_score: points available.
         feedback: the text shown to the learner.
@@ -258,10 +303,15 @@ def grade(exercise: Exercise, obj: Any, seed: int | None = None) -> CheckResult:
         )
         return CheckResult(exercise.id, ERROR, 0.0, exercise.max_score, feedback, 0, len(cases))
     failures: list[tuple[int, Case, str, str]] = []
+    used: list[str] = []
     for index, case in enumerate(cases, start=1):
         guess = ""
         try:
-            got = run(obj, case)
+            with watching(exercise.references) as calls:
+                try:
+                    got = run(obj, case)
+                finally:
+                    used.extend(calls)
             message = compare(got, case)
             if message and exercise.compare is None:
                 guess = auto_hint(got, case.expected)
@@ -271,6 +321,8 @@ def grade(exercise: Exercise, obj: Any, seed: int | None = None) -> CheckResult:
             message = f"raised {type(error).__name__}: {error}{_learner_frame(error)}"
         if message:
             failures.append((index, case, message, guess))
+    if used:
+        return _uses_reference(exercise, used, len(cases))
     passed = len(cases) - len(failures)
     score = exercise.max_score * passed / len(cases) if cases else 0.0
     if not failures:
@@ -290,6 +342,17 @@ def grade(exercise: Exercise, obj: Any, seed: int | None = None) -> CheckResult:
     return CheckResult(
         exercise.id, FAILED, score, exercise.max_score, "\n".join(lines), passed, len(cases)
     )
+
+
+def _uses_reference(exercise: Exercise, used: list[str], total: int) -> CheckResult:
+    names = ", ".join(f"`{name}`" for name in dict.fromkeys(used))
+    feedback = (
+        f"✗ {exercise.id}: `{exercise.target}` calls {names}, course_lib's own version of "
+        f"this exercise (the reference it is checked against), so it cannot be graded and "
+        f"scores 0. Write it yourself with NumPy or TensorFlow; the library's version is there "
+        f"to compare with once yours passes."
+    )
+    return CheckResult(exercise.id, USES_REFERENCE, 0.0, exercise.max_score, feedback, 0, total)
 
 
 def _not_attempted(exercise: Exercise, total: int) -> CheckResult:

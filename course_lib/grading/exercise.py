@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.grading.reference import check_reference
+
 
 @dataclasses.dataclass
 class Case:
@@ -52,6 +54,9 @@ class Exercise:
         title: a short human title.
         max_score: points for passing every case; the score is proportional to cases passed.
         hint: shown when a failing case has no hint of its own.
+        references: the library functions the answer must not call (those the expected values
+            come from); an answer that calls one, however it reaches it, scores 0 with the
+            status ``uses_reference`` (see :mod:`course_lib.grading.reference`).
     """
 
     id: str
@@ -62,6 +67,7 @@ class Exercise:
     title: str = ""
     max_score: float = 1.0
     hint: str = ""
+    references: tuple[Callable, ...] = ()
 
     @property
     def topic(self) -> str:
@@ -105,6 +111,7 @@ def define(
     title: str,
     run_case: Callable[[Any, Case], Any] | None = None,
     target: str | None = None,
+    references: Sequence[Callable] = (),
 ) -> Exercise:
     """Registers the exercise ``"<topic>.<name>"``; its target is ``name`` unless given.
 
@@ -117,7 +124,10 @@ def define(
         run_case=run_case,
         compare=compare,
         title=title,
+        references=tuple(references),
     )
+    for reference in exercise.references:
+        check_reference(reference)
     return register(exercise)
 
 

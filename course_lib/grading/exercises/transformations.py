@@ -110,6 +110,7 @@ define(
     numeric_compare(_explain_rotate),
     title="Rodrigues' formula: rotate points about an axis",
     target="rotate",
+    references=[axis_angle.rotate],
 )
 
 
@@ -178,4 +179,5 @@ define(
     numeric_compare(_explain_multiply),
     title="The Hamilton product of two quaternions [x, y, z, w]",
     target="multiply",
+    references=[quaternion.multiply],
 )
