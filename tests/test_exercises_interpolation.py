@@ -121,18 +121,18 @@ WRONG = [
     ("interpolation.slerp", _swapped_weights, "the weights are swapped"),
     (
         "interpolation.cubic_bspline_weights",
-        lambda t: np.asarray(_reference_cubic(t))[..., ::-1],
+        lambda t: np.asarray(_tf_cubic_matrix(t))[..., ::-1],
         "the order is reversed",
     ),
     (
         "interpolation.cubic_bspline_weights",
-        lambda t: 6.0 * np.asarray(_reference_cubic(t)),
+        lambda t: 6.0 * np.asarray(_tf_cubic_matrix(t)),
         "must sum to 1",
     ),
     ("interpolation.cubic_bspline_weights", _bernstein, "Bernstein"),
     (
         "interpolation.cubic_bspline_weights",
-        lambda t: np.moveaxis(np.asarray(_reference_cubic(t)), -1, 0),
+        lambda t: np.moveaxis(np.asarray(_tf_cubic_matrix(t)), -1, 0),
         "LAST axis",
     ),
 ]

@@ -36,8 +36,8 @@ def _adjacency_sets(triangles, num_vertices):
 
 
 def _adjacency_sparse(triangles, num_vertices):
-    """The library's SparseTensor itself: a sparse answer is accepted."""
-    return mesh.adjacency(triangles, num_vertices)
+    """A SparseTensor (the neighbour sets' matrix, made sparse): a sparse answer is accepted."""
+    return tf.sparse.from_dense(_adjacency_sets(triangles, num_vertices))
 
 
 def _normals_numpy(vertices, triangles):

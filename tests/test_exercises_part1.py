@@ -44,7 +44,14 @@ def _uphill_step(model, x, y, learning_rate):
 
 
 def _no_dropout(num_classes):
-    return mnist_models.build_sequential(num_classes, dropout=0.0)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(512, activation="relu"),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
 
 
 def _integer_accuracy(probabilities, labels):
@@ -94,7 +101,7 @@ MISTAKES_FAIL_EVERY_CASE = True
 WRONG = [
     (
         "tensors_and_gradients.pairwise_squared_distances",
-        lambda a, b: tf.sqrt(tensors.pairwise_squared_distances(a, b)),
+        lambda a, b: tf.norm(a[:, tf.newaxis, :] - b[tf.newaxis, :, :], axis=-1),
         "do not take the square root",
     ),
     ("tensors_and_gradients.squared_error_gradient", _summed_gradient, "not the sum"),

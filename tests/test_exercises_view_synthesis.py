@@ -15,7 +15,6 @@ from scipy import ndimage
 
 from course_lib import grading
 from course_lib.grading.exercises import view_synthesis as exercises
-from course_lib.synthesis import photometric_error
 
 REFERENCES = {
     "view_synthesis.backproject": exercises.backproject_reference,
@@ -127,16 +126,22 @@ def _box(image, mode):
     return ndimage.uniform_filter(np.asarray(image, np.float64), size=(3, 3, 1), mode=mode)
 
 
-def _loss_scipy(target, warped, mask, mode="mirror", alpha=0.85, halve=True, use_mask=True):
-    """scipy's "mirror" border is np.pad's "reflect" (the edge pixel not repeated)."""
+def _error_scipy(target, warped, mode="mirror", alpha=0.85, halve=True):
+    """The per-pixel error map `[H, W]`; scipy's "mirror" border is np.pad's "reflect" (the
+    edge pixel not repeated)."""
     x, y = np.asarray(target, np.float64), np.asarray(warped, np.float64)
-    mask = np.asarray(mask, np.float64)
     mx, my = _box(x, mode), _box(y, mode)
     sx, sy, sxy = _box(x * x, mode) - mx**2, _box(y * y, mode) - my**2, _box(x * y, mode) - mx * my
     c1, c2 = 0.01**2, 0.03**2
     ssim = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx**2 + my**2 + c1) * (sx + sy + c2))
     dssim = np.clip((1 - ssim) / 2 if halve else 1 - ssim, 0, 1)
-    error = np.mean(alpha * dssim + (1 - alpha) * np.abs(x - y), axis=-1)
+    return np.mean(alpha * dssim + (1 - alpha) * np.abs(x - y), axis=-1)
+
+
+def _loss_scipy(target, warped, mask, mode="mirror", alpha=0.85, halve=True, use_mask=True):
+    """The masked mean of :func:`_error_scipy`."""
+    mask = np.asarray(mask, np.float64)
+    error = _error_scipy(target, warped, mode, alpha, halve)
     if not use_mask:
         return float(error.mean())
     return float(np.sum(error * mask) / max(np.sum(mask), 1.0))
@@ -224,17 +229,13 @@ def _ssim_edge_loss(target, warped, mask):
 
 
 def _loss_nan_when_empty(target, warped, mask):
-    error = photometric_error(
-        np.asarray(target, np.float64)[None], np.asarray(warped, np.float64)[None]
-    ).numpy()[0]
+    error = _error_scipy(target, warped)
     with np.errstate(all="ignore"):
         return float(np.sum(error * mask) / np.sum(mask))
 
 
 def _loss_map(target, warped, mask):
-    return photometric_error(
-        np.asarray(target, np.float64)[None], np.asarray(warped, np.float64)[None]
-    ).numpy()[0] * np.asarray(mask)
+    return _error_scipy(target, warped) * np.asarray(mask)
 
 
 WRONG = [

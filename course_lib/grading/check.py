@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import enum
 import json
@@ -64,6 +65,11 @@ PASSED, FAILED, NOT_ATTEMPTED, ERROR = (
 )
 USES_REFERENCE = Status.USES_REFERENCE
 
+#: ``check`` adds an exercise's hint (its formula, sometimes code) to the feedback once the
+#: learner has failed it this many times in the session; the batch grader never does.
+HINT_AFTER_FAILURES = 2
+_failures: collections.Counter[str] = collections.Counter()
+
 
 class NotAttempted(Exception):
     """Raised inside grading when the learner's object is still the unsolved stub."""
@@ -81,6 +87,8 @@ class CheckResult:
         feedback: the text shown to the learner.
         cases_passed: how many hidden cases passed.
         cases_total: how many hidden cases ran.
+        hint: the hint for the first failing case (the formula or code), shown in the feedback
+            only when grading was asked to (see :func:`grade`); empty when there is none.
     """
 
     exercise: str
@@ -90,6 +98,7 @@ class CheckResult:
     feedback: str
     cases_passed: int = 0
     cases_total: int = 0
+    hint: str = ""
 
     @property
     def passed(self) -> bool:
@@ -281,8 +290,12 @@ def auto_hint(got: Any, expected: Any) -> str:
     return ""
 
 
-def grade(exercise: Exercise, obj: Any, seed: int | None = None) -> CheckResult:
+def grade(exercise: Exercise, obj: Any, seed: int | None = None, hint: bool = False) -> CheckResult:
     """Grades ``obj`` against ``exercise``'s hidden cases without printing anything.
+
+    The feedback of a failure names the first failing case, what was expected and what came
+    back, and which mistake it looks like; ``hint=True`` adds the exercise's hint (the formula
+    or code that solves it), which ``check`` gives only after repeated failures.
 
     A learner's exception (``SystemExit`` included) fails its case with the message;
     ``NotImplementedError`` anywhere means "not attempted"; ``KeyboardInterrupt`` propagates
@@ -335,12 +348,19 @@ def grade(exercise: Exercise, obj: Any, seed: int | None = None) -> CheckResult:
     ]
     if guess:
         lines.append(f"  It looks like {guess}.")
-    if case.hint or exercise.hint:
+    if hint and (case.hint or exercise.hint):
         lines.append(f"  Hint: {case.hint or exercise.hint}")
     if len(failures) > 1:
         lines.append(f"  ({len(failures) - 1} more case(s) failed.)")
     return CheckResult(
-        exercise.id, FAILED, score, exercise.max_score, "\n".join(lines), passed, len(cases)
+        exercise.id,
+        FAILED,
+        score,
+        exercise.max_score,
+        "\n".join(lines),
+        passed,
+        len(cases),
+        hint=case.hint or exercise.hint,
     )
 
 
@@ -373,6 +393,11 @@ def _stable_hash(text: str) -> int:
 def check(exercise_id: str, obj: Any) -> CheckResult:
     """Checks a learner's answer and prints specific feedback.
 
+    The first failures name the case, what was expected and what came back, and which mistake
+    it looks like; from the ``HINT_AFTER_FAILURES + 1``-th failed try at the same exercise in
+    this session the exercise's hint (its formula or code) is added. In batch grading
+    (``COURSE_GRADING_RESULTS`` set) it never is.
+
     Args:
         exercise_id: ``"<topic>.<name>"``, as written in the exercise notebook.
         obj: the learner's function, class or value.
@@ -385,7 +410,21 @@ def check(exercise_id: str, obj: Any) -> CheckResult:
         KeyError: if the exercise id is unknown.
     """
     exercise = get_exercise(exercise_id)
-    result = grade(exercise, obj)
+    batch = bool(os.environ.get(RESULTS_ENV))
+    earlier = _failures[exercise.id]
+    result = grade(exercise, obj, hint=not batch and earlier >= HINT_AFTER_FAILURES)
+    if result.status == FAILED:
+        _failures[exercise.id] += 1
+        later = HINT_AFTER_FAILURES - earlier
+        if not batch and later > 0 and result.hint:
+            tries = "1 more try" if later == 1 else f"{later} more tries"
+            result = dataclasses.replace(
+                result,
+                feedback=f"{result.feedback}\n  (Fix what the case shows and check again; "
+                f"after {tries}, check() adds a hint with the formula.)",
+            )
+    elif result.status == PASSED:
+        _failures.pop(exercise.id, None)
     print(result.feedback, flush=True)
     path = os.environ.get(RESULTS_ENV)
     if path:

@@ -4,7 +4,7 @@ images and are compared by :mod:`course_lib.grading.models`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,12 +59,14 @@ def define_classifier(
     images_text: str,
     input_hint: str,
     output_hint: str,
+    references: Sequence[Callable] = (),
 ) -> Exercise:
     """Registers ``"<topic>.<name>"``: build a classifier like ``build_reference``.
 
     Its cases are :func:`classifier_cases`; a learner's model is compared with
     :func:`~course_lib.grading.models.compare_models`, whose feedback names ``input_hint``
-    (how the model's input is declared) and ``output_hint`` (how it ends).
+    (how the model's input is declared) and ``output_hint`` (how it ends); ``references``
+    are the exercise's (:attr:`~course_lib.grading.exercise.Exercise.references`).
     """
 
     def make_cases(rng: np.random.Generator) -> list[Case]:
@@ -75,4 +77,12 @@ def define_classifier(
     def compare(got: dict[str, Any], case: Case) -> str | None:
         return compare_models(got, case.expected, input_hint=input_hint, output_hint=output_hint)
 
-    return define(topic, name, make_cases, compare, run_case=run_model_case, title=title)
+    return define(
+        topic,
+        name,
+        make_cases,
+        compare,
+        run_case=run_model_case,
+        title=title,
+        references=references,
+    )

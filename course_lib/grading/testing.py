@@ -43,13 +43,15 @@ def assert_answer_passes(
 
 
 def assert_mistake_hinted(exercise_id: str, wrong: Any, message: str, seed: int = 0) -> CheckResult:
-    """``wrong`` fails with less than full marks, and its feedback names a case, gives a hint and
-    contains ``message`` (the mistake-specific part). Returns the result for further checks."""
+    """``wrong`` fails with less than full marks; its feedback names a case and contains
+    ``message`` (the mistake-specific part) but not the hint, which the result carries for
+    ``check`` to add after repeated failures. Returns the result for further checks."""
     exercise = get_exercise(exercise_id)
     result = grade(exercise, wrong, seed=seed)
     assert result.status == "failed" and result.score < exercise.max_score, result.feedback
     assert message in result.feedback, result.feedback
-    assert "case " in result.feedback and "Hint:" in result.feedback, result.feedback
+    assert "case " in result.feedback and "Hint:" not in result.feedback, result.feedback
+    assert result.hint, f"no hint for {exercise_id}"
     return result
 
 

@@ -103,6 +103,7 @@ define(
     _means_cases,
     numeric_compare(_explain_means, as_floats=False),
     title="Averaging activation vectors over a grid on the layout",
+    references=[activation_atlas.cell_means, activation_atlas.grid_cells],
 )
 
 
@@ -181,4 +182,5 @@ define(
     _rate_cases,
     numeric_compare(_explain_rate, as_floats=False),
     title="How often neighbouring cells of the atlas agree",
+    references=[activation_atlas.neighbour_agreement],
 )

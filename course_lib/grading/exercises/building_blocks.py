@@ -87,6 +87,7 @@ define(
     _map_cases,
     _compare_map,
     title="Spatial attribution: gradient × activation summed over channels",
+    references=[attribution.attribution_map],
 )
 
 
@@ -150,4 +151,5 @@ define(
     _top_cases,
     _compare_top,
     title="Semantic dictionary: the k strongest channels at each position",
+    references=[semantic_dictionary.top_channels],
 )

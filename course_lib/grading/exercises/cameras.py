@@ -103,6 +103,7 @@ define(
     _project_cases,
     numeric_compare(mistake_explainer(_PROJECT_MISTAKES)),
     title="The pinhole camera: project 3-D points to pixels",
+    references=[perspective.project],
 )
 
 
@@ -185,4 +186,5 @@ define(
     _unproject_cases,
     numeric_compare(mistake_explainer(_UNPROJECT_MISTAKES)),
     title="Back from pixels: unproject with a known depth",
+    references=[perspective.unproject, perspective.ray],
 )

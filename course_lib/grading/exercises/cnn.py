@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.basics import cnn
+from course_lib.basics import cnn, mnist_models
 from course_lib.grading.check import compare_values
 from course_lib.grading.exercise import Case, define
 from course_lib.grading.model_cases import define_classifier
@@ -68,6 +68,11 @@ define(
     _prepare_cases,
     _compare_prepare,
     title="MNIST images as a CNN's input",
+    references=[
+        cnn.add_channel_axis_and_scale,
+        cnn.add_channel_axis,
+        mnist_models.normalize_images,
+    ],
 )
 
 
@@ -121,6 +126,7 @@ define(
     _count_cases,
     _compare_count,
     title="Parameters of a convolution layer",
+    references=[cnn.count_conv_params],
 )
 
 
@@ -212,6 +218,7 @@ define(
     _shape_cases,
     _compare_shape,
     title="The shape after convolutions and poolings",
+    references=[cnn.conv_output_shape],
 )
 
 
@@ -237,6 +244,7 @@ define_classifier(
     cnn.build_simple_cnn,
     _build_images,
     title="The course's simple CNN",
+    references=[cnn.build_simple_cnn],
     hint=_BUILD_HINT,
     images_text="random [28, 28, 1] images",
     input_hint="keras.Input(shape=(28, 28, 1))",

@@ -96,6 +96,7 @@ define(
     _correlate_cases,
     numeric_compare(_explain_correlate),
     title="Slide a filter over a one-channel image (valid cross-correlation)",
+    references=[conv.conv2d, conv.conv2d_naive, conv.convolve2d],
 )
 
 
@@ -162,6 +163,7 @@ define(
     _output_size_cases,
     _compare_output_size,
     title="The output-size formula: kernel, stride and padding",
+    references=[conv.output_size],
 )
 
 
@@ -221,4 +223,5 @@ define(
     _multichannel_cases,
     numeric_compare(_explain_multichannel),
     title="Filters with depth: an RGB volume through several filters",
+    references=[conv.conv2d, conv.conv2d_naive],
 )

@@ -108,6 +108,7 @@ define(
     _cycle_cases,
     numeric_compare(_explain_cycle),
     title="The cycle-consistency loss of one direction",
+    references=[losses.cycle_consistency_loss, losses.mean_absolute_error],
 )
 
 
@@ -164,4 +165,5 @@ define(
     _identity_cases,
     numeric_compare(_explain_identity),
     title="The identity loss",
+    references=[losses.identity_loss, losses.mean_absolute_error],
 )

@@ -98,6 +98,7 @@ define(
     _generator_cases,
     numeric_compare(mistake_explainer(_GENERATOR_MISTAKES)),
     title="The generator's loss: make the discriminator call generated images real",
+    references=[losses.generator_loss, losses.binary_cross_entropy],
 )
 
 
@@ -173,4 +174,5 @@ define(
     _discriminator_cases,
     numeric_compare(mistake_explainer(_DISCRIMINATOR_MISTAKES)),
     title="The discriminator's loss: real images called real, generated ones fake",
+    references=[losses.discriminator_loss, losses.binary_cross_entropy],
 )

@@ -99,6 +99,7 @@ define(
     _objective_cases,
     numeric_compare(_explain_objective),
     title="The DeepDream objective: each layer's mean activation, summed",
+    references=[dream.dream_loss],
 )
 
 
@@ -178,6 +179,7 @@ define(
     _normalize_cases,
     numeric_compare(_explain_normalize),
     title="Normalize the gradient by its standard deviation",
+    references=[dream.normalize_gradients],
 )
 
 
@@ -290,4 +292,11 @@ def _compare_octave(got: Any, case: Case) -> str | None:
     return text
 
 
-define(TOPIC, "octave_shape", _octave_cases, _compare_octave, title="The size of an octave")
+define(
+    TOPIC,
+    "octave_shape",
+    _octave_cases,
+    _compare_octave,
+    title="The size of an octave",
+    references=[dream.octave_sizes],
+)

@@ -80,6 +80,7 @@ define(
     _gram_cases,
     numeric_compare(_explain_gram),
     title="Style as statistics: the Gram matrix of a layer",
+    references=[style.gram_matrix],
 )
 
 
@@ -144,4 +145,5 @@ define(
     _sphere_cases,
     numeric_compare(_explain_sphere),
     title="Texture coordinates on a sphere",
+    references=[texture.sphere_uv],
 )

@@ -128,6 +128,7 @@ define(
     _channel_cases,
     numeric_compare(_explain_channel),
     title="The channel objective: one channel's mean activation",
+    references=[objectives.channel.__wrapped__],
 )
 
 
@@ -230,4 +231,5 @@ define(
     _jitter_cases,
     numeric_compare(_explain_jitter),
     title="Jitter: a crop at given offsets",
+    references=[transform.jitter_with_offsets],
 )

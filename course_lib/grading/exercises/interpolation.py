@@ -137,6 +137,7 @@ define(
     _slerp_cases,
     numeric_compare(_explain_slerp),
     title="Spherical linear interpolation of rotations, on the shorter path",
+    references=[slerp_lib.interpolate, slerp_lib.quaternion_weights],
 )
 
 
@@ -201,4 +202,5 @@ define(
     _cubic_cases,
     numeric_compare(_explain_cubic),
     title="The four weights of a uniform cubic B-spline segment",
+    references=[bspline.knot_weights, bspline.basis],
 )

@@ -43,6 +43,7 @@ define_classifier(
     mnist_models.build_sequential,
     lambda rng: _images(rng, int(rng.integers(2, 6))),
     title="The course's Sequential MNIST classifier",
+    references=[mnist_models.build_sequential],
     hint=_SEQUENTIAL_HINT,
     images_text="random images",
     input_hint="keras.Input(shape=(28, 28))",
@@ -96,6 +97,7 @@ define(
     _accuracy_cases,
     _compare_accuracy,
     title="Accuracy of predicted probabilities",
+    references=[training.accuracy],
 )
 
 
@@ -186,4 +188,5 @@ define(
     _compare_train_step,
     run_case=_run_train_step,
     title="One step of a custom training loop with GradientTape",
+    references=[training.train_step, training.make_train_step],
 )

@@ -305,6 +305,7 @@ define(
     _project_cases,
     _compare_projection,
     title="Project the voxel centres into a camera",
+    references=[unprojection.project_points, unprojection.voxel_centres],
 )
 
 
@@ -440,6 +441,7 @@ define(
     _unproject_cases,
     numeric_compare(_explain_unprojection),
     title="Unproject a feature map into the voxel grid",
+    references=[unprojection.unproject],
 )
 
 
@@ -589,4 +591,5 @@ define(
     _iou_cases,
     numeric_compare(_explain_iou),
     title="Intersection over union of voxel grids",
+    references=[training.voxel_iou],
 )

@@ -154,6 +154,7 @@ define(
     _blinn_phong_cases,
     numeric_compare(_explain_blinn_phong),
     title="The energy-normalized Blinn-Phong BRDF",
+    references=[blinn_phong.brdf],
 )
 
 
@@ -219,4 +220,5 @@ define(
     _lambertian_cases,
     numeric_compare(_explain_lambertian),
     title="The Lambertian BRDF",
+    references=[lambertian.brdf],
 )

@@ -210,6 +210,7 @@ define(
     _adjacency_cases,
     numeric_compare(_explain_adjacency),
     title="The row-normalized vertex adjacency of a triangle mesh",
+    references=[mesh.adjacency, mesh.edges],
     run_case=_run_adjacency,
 )
 
@@ -364,6 +365,7 @@ define(
     _normals_cases,
     numeric_compare(_explain_normals),
     title="Area-weighted vertex normals",
+    references=[mesh.vertex_normals],
 )
 
 

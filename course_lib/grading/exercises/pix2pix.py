@@ -144,6 +144,12 @@ define(
     _loss_cases,
     numeric_compare(_explain_loss),
     title="pix2pix's generator loss: GAN + lambda * L1",
+    references=[
+        losses.pix2pix_generator_loss,
+        losses.generator_loss,
+        losses.binary_cross_entropy,
+        losses.mean_absolute_error,
+    ],
 )
 
 
@@ -271,5 +277,6 @@ define(
     _jitter_cases,
     _compare_jitter,
     title="Random jitter and mirroring, the same for the input and its target",
+    references=[pix2pix.random_jitter],
     run_case=_run_jitter,
 )

@@ -162,6 +162,11 @@ define(
     _barycentric_cases,
     _explainer(_BARYCENTRIC_MISTAKES),
     title="Barycentric coordinates of a pixel in a triangle",
+    references=[
+        reference.barycentric_2d,
+        reference.edge_function,
+        reference.unchecked_edge_function,
+    ],
 )
 
 
@@ -243,6 +248,7 @@ define(
     _inside_cases,
     _compare_inside,
     title="The inside test with edge functions",
+    references=[reference.inside, reference.edge_function, reference.unchecked_edge_function],
 )
 
 
@@ -311,4 +317,5 @@ define(
     _perspective_cases,
     _explainer(_PERSPECTIVE_MISTAKES),
     title="Perspective-correct interpolation",
+    references=[reference.perspective_correct],
 )

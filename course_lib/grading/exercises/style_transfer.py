@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from course_lib.grading.cases import first_match, numeric_compare, reference_cases
 from course_lib.grading.exercise import Case, define
+from course_lib.lucid.misc import style
 
 TOPIC = "style_transfer"
 
@@ -95,6 +96,7 @@ define(
     _gram_cases,
     numeric_compare(_explain_gram),
     title="The Gram matrix of a batch of activations",
+    references=[style.gram_matrix],
 )
 
 

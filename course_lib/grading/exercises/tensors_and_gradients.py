@@ -96,6 +96,7 @@ define(
     _pairwise_cases,
     _compare_pairwise,
     title="All squared distances between two point sets, by broadcasting",
+    references=[tensors.pairwise_squared_distances],
 )
 
 
@@ -156,6 +157,7 @@ define(
     _gradient_cases,
     _compare_gradient,
     title="Gradient of the mean squared error with GradientTape",
+    references=[linear_regression.squared_error_gradient],
 )
 
 
@@ -240,4 +242,5 @@ define(
     _compare_train_step,
     run_case=_run_train_step,
     title="One step of gradient descent for y = w x + b",
+    references=[linear_regression.train_step, linear_regression.squared_error_gradient],
 )

@@ -204,6 +204,7 @@ define(
     _backproject_cases,
     numeric_compare(_explain_backprojection),
     title="Back-project a depth map to camera points",
+    references=[synthesis_warp.backproject],
 )
 
 
@@ -509,6 +510,7 @@ define(
     _warp_cases,
     _compare_warp,
     title="Inverse-warp a source image into the target view",
+    references=[synthesis_warp.inverse_warp],
 )
 
 
@@ -681,4 +683,5 @@ define(
     _loss_cases,
     numeric_compare(_explain_loss),
     title="The masked photometric loss (SSIM + L1)",
+    references=[losses.photometric_loss, losses.photometric_error, losses.ssim],
 )
