@@ -129,7 +129,7 @@ class DepthFlowNet(keras.Model):
         disparity = 1 / MAX_DEPTH + (1 / MIN_DEPTH - 1 / MAX_DEPTH) * tf.sigmoid(out)
         depth = 1.0 / disparity
         fixed = tf.stop_gradient(depth)
-        rigid = warped_views(batch, fixed, tf.zeros(tf.concat([tf.shape(fixed), [3]], 0)))
+        rigid = warped_views(batch, fixed, views=("left_t1", "right_t1"))
         inputs = [left - 0.5, rigid["left_t1"][0] - 0.5, rigid["right_t1"][0] - 0.5]
         inputs.append(tf.stop_gradient(disparity)[..., tf.newaxis])
         flow = MAX_FLOW * tf.tanh(self.flow_net(tf.concat(inputs, -1)))
@@ -139,29 +139,40 @@ class DepthFlowNet(keras.Model):
         return {**super().get_config(), "width": self.width}
 
 
+VIEWS = ("right_t", "left_t1", "right_t1")
+
+
 def warped_views(
-    batch: Mapping[str, tf.Tensor], depth: tf.Tensor, flow: tf.Tensor
+    batch: Mapping[str, tf.Tensor],
+    depth: tf.Tensor,
+    flow: tf.Tensor | None = None,
+    views: tuple[str, ...] = VIEWS,
 ) -> dict[str, tuple[tf.Tensor, tf.Tensor]]:
     """The right image at t and both images at t+1 warped into the left image at t.
 
     Args:
         batch: see the module docstring.
         depth: `[B, H, W]` depth of the left image at t.
-        flow: `[B, H, W, 3]` its 3D motion (left-camera frame); zeros for a static scene.
+        flow: `[B, H, W, 3]` its 3D motion (left-camera frame); None for a static scene.
+        views: which of :data:`VIEWS` to warp.
 
     Returns:
-        ``{"right_t": (warped, mask), "left_t1": ..., "right_t1": ...}``, warped `[B, H, W, 3]`,
-        mask `[B, H, W]`. The stereo pair sees one instant, so ``"right_t"`` ignores the flow.
+        ``{"right_t": (warped, mask), "left_t1": ..., "right_t1": ...}`` (those asked for),
+        warped `[B, H, W, 3]`, mask `[B, H, W]`. The stereo pair sees one instant, so
+        ``"right_t"`` ignores the flow.
     """
     images = tf.convert_to_tensor(batch["images"])
     K, stereo_t = batch["K"], tf.convert_to_tensor(batch["stereo_t"])
     motion_R, motion_t = batch["motion_R"], tf.convert_to_tensor(batch["motion_t"])
     identity = tf.eye(3, batch_shape=tf.shape(stereo_t)[:1], dtype=stereo_t.dtype)
-    return {
-        "right_t": inverse_warp(images[:, 0, 1], depth, K, identity, stereo_t),
-        "left_t1": inverse_warp(images[:, 1, 0], depth, K, motion_R, motion_t, flow),
-        "right_t1": inverse_warp(images[:, 1, 1], depth, K, motion_R, motion_t + stereo_t, flow),
+    warps = {
+        "right_t": lambda: inverse_warp(images[:, 0, 1], depth, K, identity, stereo_t),
+        "left_t1": lambda: inverse_warp(images[:, 1, 0], depth, K, motion_R, motion_t, flow),
+        "right_t1": lambda: inverse_warp(
+            images[:, 1, 1], depth, K, motion_R, motion_t + stereo_t, flow
+        ),
     }
+    return {name: warps[name]() for name in views}
 
 
 def _blur(images: tf.Tensor, scale: int) -> tf.Tensor:
@@ -253,25 +264,28 @@ def train_depth_flow(
     batch_size = checks.integer("batch_size", batch_size, minimum=1, maximum=len(video))
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         learning_rate = checks.positive_float("learning_rate", learning_rate)
-    optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=CLIP_NORM)
-
-    @tf.function(reduce_retracing=True)
-    def step(batch):
-        with tf.GradientTape() as tape:
-            predicted = model(batch, training=True)
-            loss = synthesis_loss(batch, predicted["depth"], predicted["flow"])["total"]
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
     from tqdm.auto import tqdm
 
+    from course_lib.basics.training import make_train_step
+
+    def batch_at(s: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng([seed, s])
+        return video_batch(video, rng.choice(len(video), batch_size, replace=False))
+
+    if not model.built:
+        model(batch_at(0))
+    step = make_train_step(
+        model,
+        keras.optimizers.Adam(learning_rate, global_clipnorm=CLIP_NORM),
+        lambda batch, predicted: synthesis_loss(batch, predicted["depth"], predicted["flow"])[
+            "total"
+        ],
+    )
     losses = []
     bar = tqdm(range(1, steps + 1), disable=not progress, desc="depth and flow", mininterval=1.0)
     for s in bar:
-        rng = np.random.default_rng([seed, s])
-        batch = video_batch(video, rng.choice(len(video), batch_size, replace=False))
-        losses.append(float(step(batch)))
+        batch = batch_at(s)
+        losses.append(float(step(batch, batch)[0]))  # the batch is the input and the "label"
         bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
     return losses
 

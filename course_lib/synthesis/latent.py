@@ -194,23 +194,24 @@ def train_latent(
     batch_size = checks.positive_int("batch_size", batch_size)
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         learning_rate = checks.positive_float("learning_rate", learning_rate)
-    optimizer = keras.optimizers.Adam(learning_rate)
-
-    @tf.function(reduce_retracing=True)
-    def step(image, rotation, target):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model({"image": image, "rotation": rotation}) - target))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
     from tqdm.auto import tqdm
 
+    from course_lib.basics.training import make_train_step
+
+    if not model.built:
+        first = view_pairs(data, 1)
+        model({"image": first["image"], "rotation": first["rotation"]})
+    step = make_train_step(
+        model,
+        keras.optimizers.Adam(learning_rate),
+        lambda target, synthesized: tf.reduce_mean(tf.square(synthesized - target)),
+    )
     losses = []
     bar = tqdm(range(1, steps + 1), disable=not progress, desc="latent", mininterval=1.0)
     for s in bar:
         pairs = view_pairs(data, batch_size, seed=seed * 1_000_003 + s)
-        losses.append(float(step(pairs["image"], pairs["rotation"], pairs["target"])))
+        inputs = {"image": pairs["image"], "rotation": pairs["rotation"]}
+        losses.append(float(step(inputs, pairs["target"])[0]))
         bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
     return losses
 

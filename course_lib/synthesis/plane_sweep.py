@@ -47,7 +47,6 @@ def plane_sweep_depth(
         raise ValueError(f"window must be odd, got {window}")
     target = tf.convert_to_tensor(target, tf.float32)
     source = tf.convert_to_tensor(source, tf.float32)
-    height, width = target.shape[1], target.shape[2]
     costs = []
     for depth in depths:
         plane = tf.fill(tf.shape(target)[:3], depth)
@@ -55,6 +54,4 @@ def plane_sweep_depth(
         error = photometric_error(target, warped)
         error = tf.where(mask > 0, error, 1.0)  # the largest error: leaving the image never wins
         costs.append(tf.nn.avg_pool2d(error[..., None], window, 1, "SAME")[..., 0])
-    best = tf.argmin(tf.stack(costs, -1), axis=-1).numpy()
-    assert best.shape[1:] == (height, width)
-    return depths[best]
+    return depths[tf.argmin(tf.stack(costs, -1), axis=-1).numpy()]

@@ -51,11 +51,15 @@ def backproject(depth: tf.Tensor, K: tf.Tensor, name: str = "synthesis_backproje
         (depth,) = shape.checked(depth=(depth, None))
         K = shape.to_float("K", K, depth.dtype)
         shape.check_inner("K", K, (3, 3))
-        _check_rank("depth", depth, 3, "[B, H, W]")
-        if K.shape.rank is not None and K.shape.rank not in (2, 3):
-            raise ValueError(f"K must have shape [B, 3, 3] or [3, 3], got {tuple(K.shape)}")
-        _check_intrinsics(K)
+        _check_depth_and_intrinsics(depth, K)
         return _backproject_core(depth, K)
+
+
+def _check_depth_and_intrinsics(depth: tf.Tensor, K: tf.Tensor) -> None:
+    _check_rank("depth", depth, 3, "[B, H, W]")
+    if K.shape.rank is not None and K.shape.rank not in (2, 3):
+        raise ValueError(f"K must have shape [B, 3, 3] or [3, 3], got {tuple(K.shape)}")
+    _check_intrinsics(K)
 
 
 def _backproject_core(depth: tf.Tensor, K: tf.Tensor) -> tf.Tensor:
@@ -106,10 +110,7 @@ def inverse_warp(
         K, R, t = (shape.to_float(n, v, source.dtype) for n, v in (("K", K), ("R", R), ("t", t)))
         K, R, t = shape.checked(K=(K, (3, 3)), R=(R, (3, 3)), t=(t, 3))
         depth = shape.to_float("depth", depth, source.dtype)
-        _check_rank("depth", depth, 3, "[B, H, W]")
-        if K.shape.rank is not None and K.shape.rank not in (2, 3):
-            raise ValueError(f"K must have shape [B, 3, 3] or [3, 3], got {tuple(K.shape)}")
-        _check_intrinsics(K)
+        _check_depth_and_intrinsics(depth, K)
         if flow is not None:
             flow = shape.to_float("flow", flow, depth.dtype)
             shape.check_inner("flow", flow, 3)
