@@ -102,14 +102,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
             "batch grading needs the 'grade' extra: pip install 'course_lib[grade]' "
             f"(missing: {', '.join(missing)})",
         )
-    from course_lib.grading import batch
+    from course_lib.grading import assign, batch, gradebook
     from course_lib.grading.sandbox import Limits
 
     out = Path(args.out)
-    if out.exists() and not args.force:
+    previous = gradebook.previous_rows(out) if out.exists() and not args.force else {}
+    if out.exists() and not args.force and not previous:
         return _error(
-            "grade", f"{out} exists already: pass --force to replace it, or another --out"
+            "grade",
+            f"{out} exists and is not a gradebook of course grade: pass --force to replace it, "
+            "or another --out",
         )
+    if args.jobs < 1:
+        return _error("grade", f"--jobs must be at least 1, got {args.jobs}")
     for name, value in [("--timeout", args.timeout), ("--grade-timeout", args.grade_timeout)]:
         if value <= 0:
             return _error("grade", f"{name} must be positive, got {value:g}")
@@ -132,18 +137,36 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"[{number}/{total}] {path}: {statuses} ({seconds:.1f} s)", file=sys.stderr)
         started[0] = time.monotonic()
 
+    solutions = args.solutions if Path(args.solutions).is_dir() else None
     try:
         rows = batch.grade_submissions(
-            submissions, limits, seed=args.seed, assignment=args.assignment, progress=progress
+            submissions,
+            limits,
+            seed=args.seed,
+            assignment=args.assignment,
+            progress=progress,
+            jobs=args.jobs,
+            solutions=solutions,
+            previous=previous,
         )
     except KeyboardInterrupt:
         return _error("grade", f"interrupted: {out} was not written", 130)
+    except assign.AssignError as error:
+        return _error("grade", f"exercise weights: {error}")
     try:
-        batch.write_csv(rows, out, force=args.force)
+        batch.write_csv(rows, out, force=args.force or bool(previous))
     except FileExistsError as error:
         return _error("grade", str(error), EXIT_PROBLEM)
+    topics = batch.list_topics()
+    learners = gradebook.write_learner_csv(rows, topics, out.with_name(f"{out.stem}_learners.csv"))
+    page, _ = gradebook.summary_page(rows, out.with_name(f"{out.stem}_summary"), topics=topics)
+    kept = {(r.submission, r.content_hash, r.grader_version) for r in rows} & set(previous)
     print(batch.summary(rows))
-    print(f"{len(submissions)} submissions, {len(rows)} rows -> {out}")
+    print(
+        f"{len(submissions)} submissions, {len(rows)} rows -> {out}; one row per learner -> "
+        f"{learners}; summary -> {page}"
+        + (f" ({len(kept)} unchanged submissions kept their rows)" if previous else "")
+    )
     return EXIT_OK
 
 
@@ -271,7 +294,7 @@ def _kernel_rows() -> list[tuple[str, str]]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``course``."""
-    from course_lib.grading.batch import DEFAULT_SEED, STATUSES
+    from course_lib.grading.batch import STATUSES
 
     parser = argparse.ArgumentParser(
         prog="course", description="Differentiable Graphics with TensorFlow 2: course tools."
@@ -313,8 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade submitted notebooks into a CSV gradebook",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run each submitted notebook in its own kernel (time and memory limited) "
-        "and grade its exercises.\nWrites one row per submission and exercise: "
-        "submission,exercise,score,max_score,status,feedback.",
+        "and grade its exercises: the hidden cases are drawn and judged in this process, the "
+        "kernel only runs the answers on their inputs.\nWrites one row per submission and "
+        "exercise (--out: submission,exercise,score,max_score,status,feedback,content_hash,"
+        "grader_version), one row per learner (OUT_learners.csv) and a summary page with a "
+        "picture (OUT_summary/summary.md, summary.png).",
         epilog=f"statuses:\n{statuses}\n\nExit status 0 when the batch completed (whatever the "
         "grades), 2 on usage errors.",
     )
@@ -346,8 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--seed",
         type=int,
-        default=DEFAULT_SEED,
-        help="seed of the hidden cases (default: %(default)s; learners' check() uses 0)",
+        default=None,
+        help="seed of the hidden cases (default: a secret one drawn for this run; learners' "
+        "check() uses 0)",
     )
     grade.add_argument(
         "--assignment",
@@ -355,7 +382,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOPIC",
         help="topic of notebooks that do not say which exercises they answer",
     )
-    grade.add_argument("--force", action="store_true", help="replace an existing --out file")
+    grade.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="notebooks graded at once, each in its own kernel (default: %(default)s, the cores)",
+    )
+    grade.add_argument(
+        "--solutions",
+        default="solutions",
+        metavar="DIR",
+        help="the instructor's solution notebooks, whose metadata course.weights weighs the "
+        "exercises (default: %(default)s, when it exists; weight 1 otherwise)",
+    )
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade every submission and replace --out (without it, an existing gradebook "
+        "is updated: submissions whose content and grader are unchanged keep their rows)",
+    )
     grade.set_defaults(func=cmd_grade)
 
     train = commands.add_parser(

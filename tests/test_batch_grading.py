@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -13,11 +14,12 @@ import uuid
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course_lib import _processes, cli
+from course_lib import _processes, cli, grading
 from course_lib.grading import assign, batch
 from course_lib.grading.sandbox import MARKER_ENV, Limits, run_notebook
 from course_lib.grading.watchdog import Watchdog
@@ -47,6 +49,45 @@ while True:
         time.sleep(1)
     except KeyboardInterrupt:
         pass"""
+# A cell that rewrites every part of the grader it can reach in its kernel to say "passed".
+MONKEYPATCH = """import sys
+
+import course_lib.grading as grading
+import course_lib.grading.inkernel as inkernel
+import course_lib.grading.transport as transport
+from course_lib.grading import batch
+
+check_module = sys.modules["course_lib.grading.check"]
+passed = check_module.CheckResult("demo.add", "passed", 2.0, 2.0, "✓ demo.add: 3/3 cases passed")
+check_module.judge = lambda *args, **kwargs: passed
+check_module.grade = lambda *args, **kwargs: passed
+check_module.compare_values = lambda *args, **kwargs: None
+check_module.draw_cases = lambda *args, **kwargs: []
+grading.check = lambda *args, **kwargs: passed
+batch.judge = check_module.judge
+real_answer_into = inkernel.answer_into
+
+
+def answer_into(exercise_id, inputs_path, outputs_path):
+    if exercise_id == "demo.add":
+        fake = {"status": "passed", "score": 2.0, "kind": "passed", "outcomes": "all"}
+        transport.dump(fake, outputs_path)
+    else:
+        real_answer_into(exercise_id, inputs_path, outputs_path)
+
+
+inkernel.answer_into = answer_into
+print("✓ demo.add: 3/3 cases passed")
+print("correct.ipynb,demo.add,2,2,passed,✓ demo.add: 3/3 cases passed")"""
+# A cell that looks for the grader's files, forges results there and reports what it saw.
+GRADER_FILES = """import glob, json, os
+private = os.path.dirname(os.getcwd())
+seen = {{"files": sorted(os.listdir(private)), "env": sorted(os.environ)}}
+for name in ("out-0.npz", "graded.jsonl", "checks.jsonl", "grades.csv"):
+    with open(os.path.join(private, name), "w") as handle:
+        handle.write(json.dumps({{"exercise": "demo.add", "status": "passed", "score": 2.0}}))
+json.dump(seen, open({spy!r}, "w"))
+print("demo.add passed 2/2")"""
 TIMEOUT, GRADE_TIMEOUT, MEMORY_MB = 8, 4, 512
 TOKEN_ENV = "COURSE_TEST_BATCH_TOKEN"
 
@@ -106,6 +147,27 @@ def submissions(folder: Path, pid_file: Path) -> dict[str, nbformat.NotebookNode
             SCALE,
             CHECKS,
         ),
+        # Rewrites the grader in its kernel: scoring, comparison, the hidden cases, the call
+        # that runs the answers; and prints a result line of its own. Only scale is honest.
+        "monkeypatch.ipynb": notebook(
+            "def add(a, b):\n    return a - b",
+            SCALE,
+            MONKEYPATCH,
+        ),
+        # Writes fake results where the grader's files are, and reads what it can find there.
+        "grader_files.ipynb": notebook(
+            "def add(a, b):\n    return a * b",
+            SCALE,
+            GRADER_FILES.format(spy=str(pid_file.with_name("spy.json"))),
+        ),
+        # Uses the reference outside the answer (blocked for the kernel's whole life).
+        "reference_in_a_cell.ipynb": notebook(
+            "import demo_exercises\ntry:\n    table = demo_exercises.reference_add(1, 2)\n"
+            "except Exception as error:\n    table = repr(error)",
+            "import copy, types\nf = demo_exercises.reference_add\n"
+            "add = types.FunctionType(f.__code__, f.__globals__)",
+            SCALE,
+        ),
         "empty.ipynb": notebook("md:nothing here yet", ""),
         "text.ipynb": "this is not a notebook\n",
         "demo_broken.ipynb": '{"cells": [{"cell_type": "code", "source": "def add(a, b',
@@ -150,6 +212,12 @@ EXPECTED = {
     ("reference.ipynb", "demo.scale"): ("passed", 1.0),
     ("reference_wrapper.ipynb", "demo.add"): ("uses_reference", 0.0),
     ("reference_wrapper.ipynb", "demo.scale"): ("passed", 1.0),
+    ("monkeypatch.ipynb", "demo.add"): ("error", 0.0),
+    ("monkeypatch.ipynb", "demo.scale"): ("passed", 1.0),
+    ("grader_files.ipynb", "demo.add"): ("failed", 0.0),
+    ("grader_files.ipynb", "demo.scale"): ("passed", 1.0),
+    ("reference_in_a_cell.ipynb", "demo.add"): ("failed", 0.0),
+    ("reference_in_a_cell.ipynb", "demo.scale"): ("passed", 1.0),
     ("empty.ipynb", "demo.add"): ("empty", 0.0),
     ("empty.ipynb", "demo.scale"): ("empty", 0.0),
     ("text.ipynb", ""): ("invalid", 0.0),
@@ -186,7 +254,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
     with open(out, newline="", encoding="utf-8") as handle:
         table = list(csv.reader(handle))
     rows = {}
-    for submission, exercise, score, max_score, status, feedback in table[1:]:
+    for submission, exercise, score, max_score, status, feedback, *_ in table[1:]:
         name = Path(submission).relative_to(folder) if folder in Path(submission).parents else None
         key = (str(name) if name else Path(submission).name, exercise)
         rows[key] = {
@@ -219,8 +287,12 @@ def test_the_csv_has_the_exact_header_and_one_row_per_submission_and_exercise(gr
         "max_score",
         "status",
         "feedback",
+        "content_hash",
+        "grader_version",
     ]
-    assert graded["raw"].startswith("submission,exercise,score,max_score,status,feedback\n")
+    assert graded["raw"].startswith(
+        "submission,exercise,score,max_score,status,feedback,content_hash,grader_version\n"
+    )
     assert set(graded["rows"]) == set(EXPECTED)
 
 
@@ -242,18 +314,44 @@ def test_feedback_says_what_happened(graded):
     assert f"{TIMEOUT} s time limit" in rows["loop.ipynb", "demo.add"]["fb"]
     assert "while True" in rows["loop.ipynb", "demo.add"]["fb"]
     assert "endless loop in `add`" in rows["grading_loop.ipynb", "demo.add"]["fb"]
-    assert "own check()" in rows["os_exit_late.ipynb", "demo.add"]["fb"]
+    assert "without cell 4" in rows["os_exit_late.ipynb", "demo.add"]["fb"]
     assert "exited with code 1" in rows["os_exit_early.ipynb", "demo.add"]["fb"]
     assert f"{MEMORY_MB} MB memory limit" in rows["memory.ipynb", "demo.add"]["fb"]
     assert "raised MemoryError" in rows["memory_error.ipynb", "demo.add"]["fb"]
     assert "`scale` is not defined" in rows["memory_error.ipynb", "demo.scale"]["fb"]
     assert "did not stop when interrupted" in rows["stubborn_loop.ipynb", "demo.add"]["fb"]
-    assert "own check()" in rows["stubborn_loop.ipynb", "demo.add"]["fb"]
+    assert "without cell 4" in rows["stubborn_loop.ipynb", "demo.add"]["fb"]
     assert "no code" in rows["empty.ipynb", "demo.add"]["fb"]
     for name in ("reference.ipynb", "reference_wrapper.ipynb"):
         assert "demo_exercises.reference_add" in rows[name, "demo.add"]["fb"]
     assert "not a readable notebook" in rows["text.ipynb", ""]["fb"]
     assert "not a notebook" in rows["notes.txt", ""]["fb"]
+
+
+def test_a_notebook_cannot_rewrite_the_grader_or_forge_its_results(graded):
+    rows = graded["rows"]
+    assert "not a record of the answer's results" in rows["monkeypatch.ipynb", "demo.add"]["fb"]
+    forged = rows["grader_files.ipynb", "demo.add"]["fb"]
+    assert forged.startswith("✗ demo.add: 0/3 cases passed")
+    # While the cells ran, the kernel saw no inputs of the hidden cases and no seed.
+    spy = json.loads(graded["pid_file"].with_name("spy.json").read_text())
+    assert not [name for name in spy["files"] if name.startswith(("in-", "out-"))], spy
+    assert "COURSE_GRADING_SEED" not in spy["env"]
+    # A copy of the reference's code runs the blocked code.
+    copied = rows["reference_in_a_cell.ipynb", "demo.add"]["fb"]
+    assert "0/3 cases passed" in copied and "raised" in copied
+
+
+def test_one_row_per_learner_and_a_summary_page_are_written(graded):
+    root = graded["root"]
+    with open(root / "grades_learners.csv", newline="", encoding="utf-8") as handle:
+        learners = list(csv.DictReader(handle))
+    by_name = {row["learner"]: row for row in learners}
+    assert by_name["correct"]["total"] == "3" and by_name["correct"]["max_total"] == "3"
+    assert by_name["bob"]["demo.add"] == "2"
+    page = (root / "grades_summary" / "summary.md").read_text(encoding="utf-8")
+    assert "demo.add" in page and "summary.png" in page
+    assert (root / "grades_summary" / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_feedback_is_on_one_line(graded):
@@ -294,7 +392,71 @@ def test_an_existing_csv_is_not_replaced_without_force(tmp_path, monkeypatch):
 
     assert cli.main(["grade", str(tmp_path / "alice.ipynb"), "--out", str(out), "--force"]) == 0
     assert out.read_text().count(",passed,") == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.ipynb", "grades.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "alice.ipynb",
+        "grades.csv",
+        "grades_learners.csv",
+        "grades_summary",
+    ]
+
+
+def test_regrading_skips_unchanged_submissions_and_force_regrades_all(tmp_path, monkeypatch):
+    use_demo_exercises(monkeypatch)
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    nbformat.write(notebook(ADD, SCALE), folder / "alice_demo.ipynb")
+    nbformat.write(notebook(ADD), folder / "bob_demo.ipynb")
+    out = tmp_path / "grades.csv"
+    ran: list[str] = []
+    real = batch.run_notebook
+
+    def counting(nb, inputs, limits):
+        ran.append(nb.cells[-1].source)
+        return real(nb, inputs, limits)
+
+    monkeypatch.setattr(batch, "run_notebook", counting)
+    argv = ["grade", str(folder), "--out", str(out), "--timeout", str(TIMEOUT)]
+    assert cli.main(argv) == 0 and len(ran) == 2
+    first = out.read_text()
+    assert cli.main(argv) == 0 and len(ran) == 2  # nothing changed: nothing ran
+    assert out.read_text() == first
+    nbformat.write(notebook(ADD, SCALE), folder / "bob_demo.ipynb")  # bob hands in scale too
+    assert cli.main(argv) == 0 and len(ran) == 3 and ran[-1] == SCALE
+    assert out.read_text().count(",passed,") == 4
+    assert cli.main([*argv, "--force"]) == 0 and len(ran) == 5
+
+
+def test_weights_come_from_the_solution_notebook_not_the_submission(tmp_path, monkeypatch):
+    use_demo_exercises(monkeypatch)
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    solution = notebook(SOLUTION, CHECKS)
+    solution.metadata["course"]["weights"] = {"demo.scale": 3}
+    nbformat.write(solution, solutions / "demo.ipynb")
+    submission = notebook(ADD, SCALE)
+    submission.metadata["course"]["weights"] = {"demo.add": 100}  # a learner's edit
+    nbformat.write(submission, tmp_path / "alice.ipynb")
+    rows = batch.grade_submissions(
+        [tmp_path / "alice.ipynb"], Limits(timeout=TIMEOUT), solutions=solutions
+    )
+    assert [(r.exercise, r.score, r.max_score) for r in rows] == [
+        ("demo.add", 2.0, 2.0),
+        ("demo.scale", 3.0, 3.0),
+    ]
+
+
+def test_parallel_grading_gives_the_rows_of_one_at_a_time(tmp_path, monkeypatch):
+    use_demo_exercises(monkeypatch)
+    partly = "def scale(x, factor):\n    return x * factor if len(x) < 4 else x"
+    sources = [(ADD, SCALE), (ADD, partly), ("import os\nos._exit(3)", ADD), (SCALE,)]
+    for index, cells in enumerate(sources):
+        nbformat.write(notebook(*cells), tmp_path / f"learner{index}_demo.ipynb")
+
+    def table(jobs: int) -> list[tuple]:
+        rows = batch.grade_submissions([tmp_path], Limits(timeout=TIMEOUT), seed=5, jobs=jobs)
+        return [(r.submission, r.exercise, r.score, r.status) for r in rows]
+
+    assert table(jobs=3) == table(jobs=1)
 
 
 def test_write_csv_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):
@@ -327,8 +489,8 @@ def test_write_csv_never_clobbers_a_file_that_appears_meanwhile(tmp_path, monkey
     assert out.read_text() == "someone else's\n"
     kept = Path(str(error.value).rsplit(" ", 1)[1])
     assert kept.read_text().splitlines() == [
-        "submission,exercise,score,max_score,status,feedback",
-        "a.ipynb,demo.add,1,2,failed,line one | line two",
+        "submission,exercise,score,max_score,status,feedback,content_hash,grader_version",
+        "a.ipynb,demo.add,1,2,failed,line one | line two,,",
     ]
 
 
@@ -343,12 +505,19 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert exit_info.value.code == 2
 
 
-def test_a_learner_check_cell_records_its_result_for_the_fallback(monkeypatch):
+def test_the_kernel_gets_only_the_inputs_and_writes_back_what_the_answer_returned(monkeypatch):
     use_demo_exercises(monkeypatch)
-    run = run_notebook(notebook(ADD, SCALE, CHECKS), IDS, Limits(timeout=TIMEOUT), seed=3)
-    assert run.problem is None and not run.kernel_died
-    assert {i: r["status"] for i, r in run.recorded.items()} == dict.fromkeys(IDS, "passed")
-    assert {i: r["status"] for i, r in run.graded.items()} == dict.fromkeys(IDS, "passed")
+    cases = batch.HiddenCases(seed=3)
+    inputs = {i: cases(grading.get_exercise(i)) for i in IDS}
+    run = run_notebook(notebook(ADD, SCALE, CHECKS), inputs, Limits(timeout=TIMEOUT))
+    assert run.problem is None and not run.kernel_died and not run.reran
+    assert set(run.answers) == set(IDS)
+    for exercise_id in IDS:
+        answer = grading.Answer.from_record(run.answers[exercise_id])
+        assert answer.kind == "ran" and answer.used == []
+        returned = [o.value for o in answer.outcomes]
+        for value, case in zip(returned, inputs[exercise_id], strict=True):
+            np.testing.assert_allclose(value, case.expected, rtol=1e-6)
     assert 0 < run.peak_rss_mb < MEMORY_MB
 
 
@@ -387,9 +556,9 @@ def test_a_grader_failure_on_one_submission_does_not_stop_the_batch(tmp_path, mo
         nbformat.write(notebook(ADD, SCALE), tmp_path / name)
     real = batch.run_notebook
 
-    def flaky(nb, ids, limits, seed):
+    def flaky(nb, inputs, limits):
         if "a.ipynb" in calls:
-            return real(nb, ids, limits, seed)
+            return real(nb, inputs, limits)
         calls.append("a.ipynb")
         raise RuntimeError("no kernel for you")
 

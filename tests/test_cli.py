@@ -20,6 +20,7 @@ from course_lib.grading.batch import STATUSES
 
 FIXTURES = Path(__file__).resolve().parent / "grading_fixtures"
 SOLUTION = "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"
+CHECK = 'from course_lib.grading import check\n\ncheck("demo.add", add)'
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def demo(monkeypatch: pytest.MonkeyPatch) -> None:
 def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "solutions").mkdir()
-    nb = new_notebook(cells=[new_code_cell(SOLUTION)])
+    nb = new_notebook(cells=[new_code_cell(SOLUTION), new_code_cell(CHECK)])
     nb.metadata["course"] = {"topic": "demo", "exercises": ["demo.add"]}
     nbformat.write(nb, tmp_path / "solutions" / "demo.ipynb")
     return tmp_path

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import collections
 import importlib
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course_lib import grading
-from course_lib.grading.check import RESULTS_ENV, auto_hint, float_array, matches
+from course_lib.grading.check import auto_hint, float_array, matches
 
 FIXTURES = Path(__file__).resolve().parent / "grading_fixtures"
 check_module = importlib.import_module(
@@ -67,11 +66,12 @@ def test_the_hint_comes_after_repeated_failures_and_goes_with_a_pass(monkeypatch
         assert "Hint: multiply every value by `factor`" in later and "after" not in later
     assert grading.check("demo.scale", lambda x, factor: x * factor).passed
     assert "Hint:" not in grading.check("demo.scale", scale).feedback
-    # Batch grading never shows it, however often the notebook checks.
-    monkeypatch.setenv(RESULTS_ENV, str(tmp_path / "results.jsonl"))
-    for _ in range(4):
-        feedback = grading.check("demo.scale", scale).feedback
-        assert "Hint:" not in feedback and "check() adds a hint" not in feedback
+    # The batch grader's judgement never shows it.
+    exercise = grading.get_exercise("demo.scale")
+    cases = grading.draw_cases(exercise, seed=7)
+    result = grading.judge(exercise, grading.run_answer(exercise, scale, cases), cases)
+    assert result.status == "failed" and result.hint
+    assert "Hint:" not in result.feedback and "check() adds a hint" not in result.feedback
 
 
 def test_a_shape_difference_names_both_shapes_and_dtypes():
@@ -155,16 +155,11 @@ def test_an_unknown_id_raises_key_error_listing_the_known_ones():
         grading.check(3, add)
 
 
-def test_check_records_its_result_for_the_batch_grader(tmp_path, monkeypatch):
-    path = tmp_path / "results.jsonl"
-    monkeypatch.setenv(RESULTS_ENV, str(path))
-    grading.check("demo.add", add)
-    grading.check("demo.scale", None)
-    records = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [(r["exercise"], r["status"], r["score"]) for r in records] == [
-        ("demo.add", "passed", 2.0),
-        ("demo.scale", "not_attempted", 0.0),
-    ]
+def test_check_stands_aside_in_a_batch_grading_kernel(monkeypatch, capsys):
+    monkeypatch.setattr(check_module, "in_batch_kernel", True)
+    result = grading.check("demo.add", add)
+    assert result.status == "not_attempted" and result.score == 0
+    assert "course grade` grades `add` after the notebook's last cell" in capsys.readouterr().out
 
 
 def test_the_hidden_cases_depend_on_the_seed():

@@ -4,7 +4,14 @@ In every code cell of ``solutions/<name>.ipynb`` the lines from ``### BEGIN SOLU
 ``### END SOLUTION`` (markers included) become ``# YOUR CODE HERE`` and
 ``raise NotImplementedError()`` at the marker's indentation; such cells get the tag
 ``raises-exception``. Outputs and execution counts are cleared (except in unchanged cells marked
-``# NBVAL_CHECK_OUTPUT``, whose stored output nbval compares). Notebook metadata is kept.
+``# NBVAL_CHECK_OUTPUT``, whose stored output nbval compares). Notebook metadata is kept, except:
+
+- ``course.exercises`` is written from the solution's ``check("<topic>.<name>", ...)`` calls
+  (:func:`exercise_ids_of`). The solution's own ``course.exercises`` must list the same ids in the
+  same order, or ``course assign`` (and ``--check``) fails, so the two can never drift.
+- ``course.weights`` (``{exercise_id: positive number}``, 1 for unlisted exercises) is validated
+  and left out of the exercise: weights are read from the instructor's solutions folder
+  (:func:`solution_weights`), never from a learner's notebook, whose metadata anyone can edit.
 
 Nothing anyone wrote is lost: ``exercises/.assign-manifest.json`` records the sha256 of every
 notebook generated, and an exercise notebook whose content differs from what was generated last
@@ -13,9 +20,11 @@ notebook generated, and an exercise notebook whose content differs from what was
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -85,12 +94,181 @@ def strip_source(source: str) -> tuple[str, bool]:
     return "\n".join(out), found
 
 
+def _code(source: object) -> str:
+    """A cell's source as one string, without IPython magics and shell escapes."""
+    text = "".join(source) if isinstance(source, list) else str(source)
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in text.split("\n")
+    )
+
+
+def _check_calls(source: str) -> list[str]:
+    """The first arguments of the ``check("...", ...)`` calls in one cell, in source order."""
+    try:
+        tree = ast.parse(_code(source))
+    except (SyntaxError, ValueError, RecursionError):  # ValueError: a null byte
+        return []
+    calls = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        callee = node.func
+        named = (isinstance(callee, ast.Name) and callee.id == "check") or (
+            isinstance(callee, ast.Attribute) and callee.attr == "check"
+        )
+        first = node.args[0]
+        if named and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            calls.append((node.lineno, node.col_offset, first.value))
+    return [exercise_id for *_, exercise_id in sorted(calls)]
+
+
+def exercise_ids_of(nb: nbformat.NotebookNode) -> list[str]:
+    """The exercise ids a notebook checks: the string first arguments of its ``check`` calls.
+
+    A call counts when the callee is the name ``check`` or an attribute ``.check``
+    (``grading.check("topic.name", answer)``) and its first argument is a string literal. Each code
+    cell is parsed with :mod:`ast` after dropping the lines that start with ``%`` or ``!``
+    (IPython magics, shell escapes); a cell that still does not parse is skipped.
+
+    Returns:
+        The ids in order of first appearance, without duplicates.
+    """
+    ids: dict[str, None] = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            ids.update(dict.fromkeys(_check_calls(cell.get("source", ""))))
+    return list(ids)
+
+
+def _course(nb: nbformat.NotebookNode, name: str) -> dict:
+    course = nb.get("metadata", {}).get("course", {})
+    if not isinstance(course, dict):
+        raise AssignError(f"{name}: metadata course must be a mapping, not {course!r}")
+    return course
+
+
+def _listed_exercises(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """The notebook's own metadata ``course.exercises`` ([] when absent)."""
+    listed = _course(nb, name).get("exercises", [])
+    if not isinstance(listed, list) or not all(isinstance(i, str) for i in listed):
+        raise AssignError(
+            f"{name}: metadata course.exercises must be a list of exercise ids, not {listed!r}"
+        )
+    return listed
+
+
+def validate_exercises(nb: nbformat.NotebookNode, name: str = "") -> list[str]:
+    """The notebook's exercise ids, after checking that its metadata lists exactly those.
+
+    Returns:
+        :func:`exercise_ids_of` ``(nb)``.
+
+    Raises:
+        AssignError: naming ``name`` and the difference (ids missing from or extra in metadata
+            ``course.exercises``, or the same ids in another order) when the metadata's list is
+            not the list of ids the ``check(...)`` calls use.
+    """
+    ids, listed = exercise_ids_of(nb), _listed_exercises(nb, name)
+    if listed == ids:
+        return ids
+    missing = [i for i in ids if i not in listed]
+    extra = [i for i in listed if i not in ids]
+    problems = []
+    if missing:
+        problems.append(f"missing (checked but not listed): {', '.join(missing)}")
+    if extra:
+        problems.append(f"extra (listed but never checked): {', '.join(extra)}")
+    if not problems:
+        repeated = sorted({i for i in listed if listed.count(i) > 1})
+        problems.append(
+            f"listed more than once: {', '.join(repeated)}"
+            if repeated
+            else "the same ids in another order (list them in the order of the check() calls)"
+        )
+    raise AssignError(
+        f"{name}: metadata course.exercises {listed} differs from the ids of its check() calls "
+        f"{ids}: {'; '.join(problems)}"
+    )
+
+
+def weights_of(nb: nbformat.NotebookNode, name: str = "") -> dict[str, float]:
+    """Every exercise's weight, from metadata ``course.weights`` (1 for unlisted exercises).
+
+    Args:
+        nb: a solution notebook (a learner's copy is not to be trusted for weights).
+        name: how error messages name the notebook.
+
+    Returns:
+        ``{exercise_id: weight}`` for every id of :func:`exercise_ids_of`, in that order.
+
+    Raises:
+        AssignError: naming ``name`` and the entry when ``course.weights`` is not a mapping, names
+            an id that is not one of the notebook's exercises, or gives a weight that is not a
+            positive finite number.
+    """
+    ids = exercise_ids_of(nb)
+    weights = _course(nb, name).get("weights", {})
+    if not isinstance(weights, dict):
+        raise AssignError(
+            f"{name}: metadata course.weights must map exercise ids to numbers, not {weights!r}"
+        )
+    for exercise_id, weight in weights.items():
+        if exercise_id not in ids:
+            raise AssignError(
+                f"{name}: metadata course.weights names {exercise_id!r}, which is not one of its "
+                f"exercises ({', '.join(ids) or 'none'})"
+            )
+        number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
+        if not number or not math.isfinite(weight) or weight <= 0:
+            raise AssignError(
+                f"{name}: metadata course.weights[{exercise_id!r}] must be a positive number, "
+                f"not {weight!r}"
+            )
+    return {exercise_id: float(weights.get(exercise_id, 1)) for exercise_id in ids}
+
+
+def _read_solution(path: Path) -> nbformat.NotebookNode:
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as error:  # noqa: BLE001 - any unreadable notebook is reported
+        raise AssignError(f"{path}: not a readable notebook ({error})") from None
+
+
+def solution_weights(solutions_dir: Path, topic: str) -> dict[str, float]:
+    """The exercise weights of ``solutions_dir/<topic>.ipynb``: what batch grading should use.
+
+    Read from the instructor's solution notebook, never from a submission (a learner can edit
+    its metadata).
+
+    Returns:
+        ``{exercise_id: weight}`` for every exercise the solution checks (see :func:`weights_of`);
+        an empty dict when there is no such solution notebook (or ``topic`` is not a plain file
+        name), so callers use weight 1 for ids it lacks.
+
+    Raises:
+        AssignError: if the notebook is unreadable, its ``course.exercises`` differs from its
+            ``check(...)`` calls, or its ``course.weights`` is invalid.
+    """
+    topic = str(topic).removesuffix(".ipynb")
+    path = Path(solutions_dir) / f"{topic}.ipynb"
+    if not topic or Path(topic).name != topic or topic.startswith(".") or not path.is_file():
+        return {}
+    nb = _read_solution(path)
+    validate_exercises(nb, str(path))
+    return weights_of(nb, str(path))
+
+
 def make_exercise(solution: nbformat.NotebookNode, name: str = "") -> nbformat.NotebookNode:
     """The exercise notebook for a solution notebook (the argument is not modified).
 
+    Its metadata ``course.exercises`` is written from the ``check(...)`` calls, and
+    ``course.weights`` is left out (see the module docstring).
+
     Raises:
         AssignError: naming ``name`` and the cell when a cell's markers are unbalanced or a
-            marker appears outside a code cell.
+            marker appears outside a code cell; naming ``name`` when metadata
+            ``course.exercises`` differs from the ``check(...)`` calls or ``course.weights`` is
+            invalid.
     """
     nb = copy.deepcopy(solution)
     for index, cell in enumerate(nb.cells):
@@ -112,6 +290,11 @@ def make_exercise(solution: nbformat.NotebookNode, name: str = "") -> nbformat.N
             cell.outputs = []
             cell.execution_count = None
         cell.metadata.pop("execution", None)
+    ids = validate_exercises(solution, name)
+    weights_of(solution, name)
+    if "course" in nb.metadata:  # without it, validate_exercises found no check() calls
+        nb.metadata["course"]["exercises"] = ids
+        nb.metadata["course"].pop("weights", None)
     if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
         for index, cell in enumerate(nb.cells):
             if not cell.get("id"):
@@ -143,14 +326,13 @@ def generate(solutions_dir: Path) -> dict[str, bytes]:
 
     Raises:
         FileNotFoundError: if ``solutions_dir`` does not exist or holds no notebook.
-        AssignError: if a solution notebook is unreadable or its markers are unbalanced.
+        AssignError: if a solution notebook is unreadable, its markers are unbalanced, its
+            ``course.exercises`` differs from its ``check(...)`` calls or its ``course.weights``
+            is invalid.
     """
     generated = {}
     for path in _solutions(Path(solutions_dir)):
-        try:
-            solution = nbformat.read(path, as_version=4)
-        except Exception as error:  # noqa: BLE001 - any unreadable notebook is reported
-            raise AssignError(f"{path}: not a readable notebook ({error})") from None
+        solution = _read_solution(path)
         generated[path.name] = render(make_exercise(solution, str(path)))
     return generated
 

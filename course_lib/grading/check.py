@@ -5,9 +5,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 import enum
-import json
 import os
 import traceback
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,9 +15,8 @@ import numpy as np
 from course_lib.grading.exercise import Case, Exercise, get_exercise
 from course_lib.grading.reference import watching
 
-#: When set, every ``check`` appends its result as one JSON line to this file (batch grading).
-RESULTS_ENV = "COURSE_GRADING_RESULTS"
-#: Seed of the hidden cases; the batch grader sets it per run, learners get a fixed default.
+#: Seed of the hidden cases ``check`` draws (0 when unset). The batch grader draws its own
+#: from a secret seed in its own process.
 SEED_ENV = "COURSE_GRADING_SEED"
 
 
@@ -69,6 +68,9 @@ USES_REFERENCE = Status.USES_REFERENCE
 #: learner has failed it this many times in the session; the batch grader never does.
 HINT_AFTER_FAILURES = 2
 _failures: collections.Counter[str] = collections.Counter()
+#: Set in a kernel that ``course grade`` runs (:func:`course_lib.grading.inkernel.prepare`):
+#: ``check`` then does nothing, since the exercises' references are blocked there.
+in_batch_kernel = False
 
 
 class NotAttempted(Exception):
@@ -290,60 +292,131 @@ def auto_hint(got: Any, expected: Any) -> str:
     return ""
 
 
-def grade(exercise: Exercise, obj: Any, seed: int | None = None, hint: bool = False) -> CheckResult:
-    """Grades ``obj`` against ``exercise``'s hidden cases without printing anything.
+@dataclasses.dataclass
+class Outcome:
+    """What an answer did on one hidden case: returned ``value``, or raised (``error``)."""
+
+    value: Any = None
+    error: str = ""
+
+
+@dataclasses.dataclass
+class Answer:
+    """What a learner's object did on an exercise's cases, before anything is compared.
+
+    In batch grading it is made in the learner's kernel (:func:`run_answer`) and judged in the
+    grader's process (:func:`judge`), which alone knows the expected values.
+
+    Attributes:
+        kind: ``"ran"``; ``"not_attempted"`` (the stub, ``None`` or ``...``);
+            ``"not_callable"`` (``what`` says what the object is instead).
+        outcomes: one :class:`Outcome` per case, in order (fewer when it stopped early).
+        used: the references the answer called (:attr:`Exercise.references`), by name.
+        what: the object's description for ``"not_callable"``.
+    """
+
+    kind: str
+    outcomes: list[Outcome] = dataclasses.field(default_factory=list)
+    used: list[str] = dataclasses.field(default_factory=list)
+    what: str = ""
+
+    @classmethod
+    def from_record(cls, record: dict) -> Answer:
+        """The answer a kernel wrote back (``inkernel.answer_into``), checked field by field.
+
+        Raises:
+            ValueError: if the record is not such an answer.
+        """
+        kind, outcomes = record.get("kind"), record.get("outcomes", [])
+        if kind not in ("ran", "not_attempted", "not_callable") or not isinstance(outcomes, list):
+            raise ValueError("the kernel's answer is not a record of the answer's results")
+        answer = cls(str(kind), what=str(record.get("what", ""))[:300])
+        for item in outcomes:
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise ValueError("the kernel's answer holds a malformed result")
+            answer.outcomes.append(Outcome(item[0], str(item[1] or "")[:2000]))
+        used = record.get("used", [])
+        answer.used = [str(name)[:200] for name in used] if isinstance(used, list) else []
+        return answer
+
+
+def draw_cases(exercise: Exercise, seed: int | None = None) -> list[Case]:
+    """The exercise's hidden cases for ``seed`` (``COURSE_GRADING_SEED``, else 0, when None)."""
+    if seed is None:
+        seed = int(os.environ.get(SEED_ENV, "0"))
+    rng = np.random.default_rng([seed, _stable_hash(exercise.id)])
+    return list(exercise.make_cases(rng))
+
+
+def run_answer(
+    exercise: Exercise,
+    obj: Any,
+    cases: Sequence[Case],
+    watch: Iterable[Callable] | None = None,
+) -> Answer:
+    """Runs ``obj`` on each case (``exercise.run_case``, else ``obj(*args, **kwargs)``).
+
+    Only the cases' ``args`` and ``kwargs`` are used. Calls of ``watch`` (default: the
+    exercise's references) are recorded in ``used``. A learner's exception (``SystemExit``
+    included) becomes that case's error; ``NotImplementedError`` anywhere means "not attempted";
+    ``KeyboardInterrupt`` propagates (the batch grader interrupts code past its time limit).
+    """
+    watch = exercise.references if watch is None else tuple(watch)
+    if obj is None or obj is Ellipsis:
+        return Answer("not_attempted")
+    if exercise.run_case is None and not callable(obj):
+        return Answer("not_callable", what=_describe(obj))
+    run = exercise.run_case or (lambda o, c: o(*c.args, **c.kwargs))
+    answer = Answer("ran")
+    for case in cases:
+        try:
+            with watching(watch) as calls:
+                try:
+                    answer.outcomes.append(Outcome(run(obj, case)))
+                finally:
+                    answer.used.extend(calls)
+        except (NotImplementedError, NotAttempted):
+            return dataclasses.replace(answer, kind="not_attempted", outcomes=[])
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - a learner's error is feedback
+            text = f"raised {type(error).__name__}: {error}{_learner_frame(error)}"
+            answer.outcomes.append(Outcome(error=text))
+    return answer
+
+
+def judge(
+    exercise: Exercise, answer: Answer, cases: Sequence[Case], hint: bool = False
+) -> CheckResult:
+    """Compares an :class:`Answer` with the cases' expected values: the result and feedback.
 
     The feedback of a failure names the first failing case, what was expected and what came
     back, and which mistake it looks like; ``hint=True`` adds the exercise's hint (the formula
     or code that solves it), which ``check`` gives only after repeated failures.
-
-    A learner's exception (``SystemExit`` included) fails its case with the message;
-    ``NotImplementedError`` anywhere means "not attempted"; ``KeyboardInterrupt`` propagates
-    (the batch grader interrupts code that runs past its time limit).
     """
-    if seed is None:
-        seed = int(os.environ.get(SEED_ENV, "0"))
-    rng = np.random.default_rng([seed, _stable_hash(exercise.id)])
-    cases = list(exercise.make_cases(rng))
-    run = exercise.run_case or (lambda o, c: o(*c.args, **c.kwargs))
-    compare = exercise.compare or (lambda g, c: compare_values(g, c.expected, c.rtol, c.atol))
-
-    if obj is None or obj is Ellipsis:
-        return _not_attempted(exercise, len(cases))
-    if exercise.run_case is None and not callable(obj):
+    total = len(cases)
+    if answer.kind == "not_attempted":
+        return _not_attempted(exercise, total)
+    if answer.kind != "ran":
         feedback = (
-            f"✗ {exercise.id}: `{exercise.target}` should be a function, but it is {_describe(obj)}"
+            f"✗ {exercise.id}: `{exercise.target}` should be a function, but it is {answer.what}"
         )
-        return CheckResult(exercise.id, ERROR, 0.0, exercise.max_score, feedback, 0, len(cases))
+        return CheckResult(exercise.id, ERROR, 0.0, exercise.max_score, feedback, 0, total)
+    if answer.used:
+        return _uses_reference(exercise, answer.used, total)
+    compare = exercise.compare or (lambda g, c: compare_values(g, c.expected, c.rtol, c.atol))
     failures: list[tuple[int, Case, str, str]] = []
-    used: list[str] = []
     for index, case in enumerate(cases, start=1):
-        guess = ""
-        try:
-            with watching(exercise.references) as calls:
-                try:
-                    got = run(obj, case)
-                finally:
-                    used.extend(calls)
-            message = compare(got, case)
-            if message and exercise.compare is None:
-                guess = auto_hint(got, case.expected)
-        except (NotImplementedError, NotAttempted):
-            return _not_attempted(exercise, len(cases))
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - a learner's error is feedback
-            message = f"raised {type(error).__name__}: {error}{_learner_frame(error)}"
+        outcome = answer.outcomes[index - 1] if index <= len(answer.outcomes) else None
+        message, guess = _compare_one(exercise, compare, outcome, case)
         if message:
             failures.append((index, case, message, guess))
-    if used:
-        return _uses_reference(exercise, used, len(cases))
-    passed = len(cases) - len(failures)
-    score = exercise.max_score * passed / len(cases) if cases else 0.0
+    passed = total - len(failures)
+    score = exercise.max_score * passed / total if total else 0.0
     if not failures:
-        feedback = f"✓ {exercise.id}: {passed}/{len(cases)} cases passed"
+        feedback = f"✓ {exercise.id}: {passed}/{total} cases passed"
         return CheckResult(exercise.id, PASSED, score, exercise.max_score, feedback, passed, passed)
     index, case, message, guess = failures[0]
     lines = [
-        f"✗ {exercise.id}: {passed}/{len(cases)} cases passed",
+        f"✗ {exercise.id}: {passed}/{total} cases passed",
         f"  case {index} ({case.description}): {message}",
     ]
     if guess:
@@ -359,9 +432,45 @@ def grade(exercise: Exercise, obj: Any, seed: int | None = None, hint: bool = Fa
         exercise.max_score,
         "\n".join(lines),
         passed,
-        len(cases),
+        total,
         hint=case.hint or exercise.hint,
     )
+
+
+def _compare_one(
+    exercise: Exercise,
+    compare: Callable[[Any, Case], str | None],
+    outcome: Outcome | None,
+    case: Case,
+) -> tuple[str, str]:
+    """``(message, guess)`` for one case: ``("", "")`` when the outcome matches."""
+    if outcome is None:
+        return "no result came back for this case", ""
+    if outcome.error:
+        return outcome.error, ""
+    try:
+        message = compare(outcome.value, case)
+    except (NotImplementedError, NotAttempted):
+        return "the result could not be checked (it raised NotImplementedError)", ""
+    except Exception as error:  # noqa: BLE001 - an unexpected result is the learner's to fix
+        return (
+            f"returned {_describe(outcome.value)}, which could not be checked "
+            f"({type(error).__name__}: {error})"
+        ), ""
+    if not message:
+        return "", ""
+    guess = auto_hint(outcome.value, case.expected) if exercise.compare is None else ""
+    return message, guess
+
+
+def grade(exercise: Exercise, obj: Any, seed: int | None = None, hint: bool = False) -> CheckResult:
+    """Grades ``obj`` against ``exercise``'s hidden cases without printing anything.
+
+    :func:`draw_cases`, :func:`run_answer` and :func:`judge` in one process (self-check); the
+    batch grader runs the middle step in the learner's kernel and the others in its own.
+    """
+    cases = draw_cases(exercise, seed)
+    return judge(exercise, run_answer(exercise, obj, cases), cases, hint)
 
 
 def _uses_reference(exercise: Exercise, used: list[str], total: int) -> CheckResult:
@@ -395,8 +504,9 @@ def check(exercise_id: str, obj: Any) -> CheckResult:
 
     The first failures name the case, what was expected and what came back, and which mistake
     it looks like; from the ``HINT_AFTER_FAILURES + 1``-th failed try at the same exercise in
-    this session the exercise's hint (its formula or code) is added. In batch grading
-    (``COURSE_GRADING_RESULTS`` set) it never is.
+    this session the exercise's hint (its formula or code) is added. While ``course grade``
+    runs the notebook it checks nothing (the grader grades every answer after the last cell)
+    and says so.
 
     Args:
         exercise_id: ``"<topic>.<name>"``, as written in the exercise notebook.
@@ -410,13 +520,19 @@ def check(exercise_id: str, obj: Any) -> CheckResult:
         KeyError: if the exercise id is unknown.
     """
     exercise = get_exercise(exercise_id)
-    batch = bool(os.environ.get(RESULTS_ENV))
+    if in_batch_kernel:
+        feedback = (
+            f"… {exercise.id}: not checked here: `course grade` grades `{exercise.target}` "
+            "after the notebook's last cell."
+        )
+        print(feedback, flush=True)
+        return CheckResult(exercise.id, NOT_ATTEMPTED, 0.0, exercise.max_score, feedback)
     earlier = _failures[exercise.id]
-    result = grade(exercise, obj, hint=not batch and earlier >= HINT_AFTER_FAILURES)
+    result = grade(exercise, obj, hint=earlier >= HINT_AFTER_FAILURES)
     if result.status == FAILED:
         _failures[exercise.id] += 1
         later = HINT_AFTER_FAILURES - earlier
-        if not batch and later > 0 and result.hint:
+        if later > 0 and result.hint:
             tries = "1 more try" if later == 1 else f"{later} more tries"
             result = dataclasses.replace(
                 result,
@@ -426,8 +542,4 @@ def check(exercise_id: str, obj: Any) -> CheckResult:
     elif result.status == PASSED:
         _failures.pop(exercise.id, None)
     print(result.feedback, flush=True)
-    path = os.environ.get(RESULTS_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(dataclasses.asdict(result)) + "\n")
     return result

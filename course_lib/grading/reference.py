@@ -91,3 +91,33 @@ def watching(references: Iterable[Callable]) -> Iterator[list[str]]:
                 function.__code__ = code
                 function.__defaults__ = defaults
                 function.__kwdefaults__ = kwdefaults
+
+
+class ReferenceBlocked(RuntimeError):
+    """Raised by a reference that :func:`block` made unavailable (in a batch grading kernel)."""
+
+
+def block(references: Iterable[Callable], calls: list[str]) -> None:
+    """Makes ``references`` unusable for good: each call appends its name to ``calls`` and
+    raises :class:`ReferenceBlocked`. Every route to the same function object is blocked;
+    the original code is not kept anywhere.
+
+    The batch grader does this in a learner's kernel before the notebook runs, for the
+    exercises it grades there.
+
+    Raises:
+        TypeError: for a reference that is not a plain, closure-free Python function.
+    """
+    for function in dict.fromkeys(check_reference(r) for r in references):
+        name = reference_name(function)
+
+        def refuse(args, kwargs, name=name):
+            calls.append(name)
+            raise ReferenceBlocked(
+                f"{name} is course_lib's version of this exercise: it cannot be used while "
+                "the exercise is graded"
+            )
+
+        function.__code__ = _trampoline.__code__
+        function.__defaults__ = None
+        function.__kwdefaults__ = {"_course_reference_call": refuse}

@@ -44,9 +44,20 @@ def _tracing_count(function: Any) -> int | None:
     return int(counter()) if callable(counter) else None
 
 
-def _signature(function: Any) -> Any:
+def _signature(function: Any) -> list[tuple[str | None, list | None]] | None:
+    """A ``tf.function``'s ``input_signature`` as data: ``(dtype name, shape)`` per spec (shape
+    ``None`` when the rank is unknown); ``None`` when it has none. Computed where the function
+    runs (the learner's kernel), compared by the grader."""
     try:
-        return getattr(function, "input_signature", None)
+        specs = getattr(function, "input_signature", None)
+        if specs is None:
+            return None
+        described = []
+        for spec in specs:
+            dtype, shape = getattr(spec, "dtype", None), getattr(spec, "shape", None)
+            known = shape is not None and shape.rank is not None
+            described.append((getattr(dtype, "name", None), shape.as_list() if known else None))
+        return described
     except Exception:  # noqa: BLE001 - only used to word the feedback
         return None
 
@@ -55,7 +66,7 @@ def _call_all(function: Any, calls: list[tuple]) -> dict[str, Any]:
     """Calls a ``tf.function`` once per argument tuple; records values, traces and any error."""
     before = _tracing_count(function)
     if before is None:
-        return {"not_tf_function": type(function).__name__, "function": function}
+        return {"not_tf_function": type(function).__name__, "signature": None}
     values = []
     logger = tf.get_logger()
     level = logger.level
@@ -68,10 +79,12 @@ def _call_all(function: Any, calls: list[tuple]) -> dict[str, Any]:
                 raise
             except Exception as error:  # noqa: BLE001 - a learner's error is feedback
                 text = " ".join(str(error).split())[:300]
-                return {"error": (index, type(error).__name__, text), "function": function}
+                signature = _signature(function)
+                return {"error": (index, type(error).__name__, text), "signature": signature}
     finally:
         logger.setLevel(level)
-    return {"values": values, "traces": _tracing_count(function) - before, "function": function}
+    traces = _tracing_count(function) - before
+    return {"values": values, "traces": traces, "signature": _signature(function)}
 
 
 def _scalar_value(value: Any) -> tuple[np.ndarray | None, str]:
@@ -139,21 +152,18 @@ def _run_scaled_sum(obj: Any, case: Case) -> dict[str, Any]:
     return _call_all(obj(), case.args[0])
 
 
-def _signature_problem(function: Any) -> str:
-    """What is wrong with the input_signature for this exercise ("" if nothing is seen)."""
-    signature = _signature(function)
+def _signature_problem(signature: list | None) -> str:
+    """What is wrong with the input_signature (:func:`_signature`) for this exercise ("" if
+    nothing is seen)."""
     if not signature:
         return ""
-    specs = list(signature)
-    if len(specs) != 2:
-        return f" (the input_signature lists {len(specs)} specs: it needs two, for x and scale)"
-    for name, spec, want in zip(("x", "scale"), specs, ([None], []), strict=True):
-        dtype = getattr(spec, "dtype", None)
-        if dtype is not None and dtype != tf.float32:
-            return f" (the signature gives {name} dtype {dtype.name}: use tf.float32)"
-        shape = getattr(spec, "shape", None)
-        if shape is not None and shape.rank is not None and shape.as_list() != want:
-            return f" (the signature fixes {name}'s shape to {shape.as_list()}: use {want})"
+    if len(signature) != 2:
+        return f" (the input_signature lists {len(signature)} specs: it needs two, for x and scale)"
+    for name, (dtype, shape), want in zip(("x", "scale"), signature, ([None], []), strict=True):
+        if dtype is not None and dtype != "float32":
+            return f" (the signature gives {name} dtype {dtype}: use tf.float32)"
+        if shape is not None and list(shape) != want:
+            return f" (the signature fixes {name}'s shape to {list(shape)}: use {want})"
     return ""
 
 
@@ -169,7 +179,7 @@ def _compare_scaled_sum(got: dict[str, Any], case: Case) -> str | None:
         x, scale = calls[index]
         return (
             f"call {index + 1} (x of shape [{np.asarray(x).size}], scale {float(scale):.3g}) "
-            f"raised {kind}: {text}{_signature_problem(got['function'])}"
+            f"raised {kind}: {text}{_signature_problem(got['signature'])}"
         )
     for index, (value, want, (x, scale)) in enumerate(
         zip(got["values"], case.expected, calls, strict=True)
@@ -192,9 +202,9 @@ def _compare_scaled_sum(got: dict[str, Any], case: Case) -> str | None:
             f"the values are right, but the function was traced {got['traces']} times for "
             f"{len(calls)} calls: every new Python float or vector length made a new graph"
         )
-        if _signature(got["function"]) is None:
+        if got["signature"] is None:
             return text + " (give @tf.function an input_signature)"
-        return text + _signature_problem(got["function"])
+        return text + _signature_problem(got["signature"])
     return None
 
 
@@ -287,7 +297,7 @@ def _compare_collatz(got: dict[str, Any], case: Case) -> str | None:
                 ": each Python int is a new trace, and with a Python int the while loop runs in "
                 "Python while tracing (unrolled into the graph)"
             )
-        if _signature(got["function"]) is None:
+        if got["signature"] is None:
             return text + " (give @tf.function an input_signature)"
         return text
     return None
