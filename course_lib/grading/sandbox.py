@@ -359,17 +359,10 @@ def _run_sync(coroutine):
 Fatal = tuple[str, object, str]
 
 
-async def _drive(
-    nb: nbformat.NotebookNode,
-    settings: _Settings,
-    watchdog: Watchdog,
-    run: KernelRun,
-    inputs: dict[str, list[Case]],
-    cells: int | None = None,
-    ids: list[str] | None = None,
-) -> Fatal | None:
-    # The driver is made in the event loop that runs it: its kernel client belongs to that loop.
-    return await _Driver(nb, settings, watchdog, run, inputs, cells, ids).drive()
+async def _drive(*args) -> Fatal | None:
+    """``_Driver(*args).drive()``, the driver made in the event loop that runs it (its kernel
+    client belongs to that loop)."""
+    return await _Driver(*args).drive()
 
 
 class _Driver:
