@@ -613,3 +613,16 @@ def test_the_watchdog_kills_a_process_over_the_memory_limit():
         dog.stop()
         _processes.stop([child])
         child.stdout.close()
+
+
+def test_an_answer_that_kills_the_kernel_costs_only_its_own_exercise(tmp_path, monkeypatch):
+    use_demo_exercises(monkeypatch)
+    path = tmp_path / "alice_demo.ipynb"
+    nbformat.write(notebook("def add(a, b):\n    import os\n    os._exit(7)", SCALE), path)
+    rows = batch.grade_submission(path, Limits(timeout=TIMEOUT), batch.HiddenCases(seed=2))
+    add, scale = rows
+    assert (add.status, add.score) == ("crashed", 0.0)
+    assert "exited with code 7 while grading demo.add" in add.feedback
+    # The second run graded the exercise after it.
+    assert (scale.status, scale.score) == ("passed", 1.0)
+    assert "graded after running the notebook again" in scale.feedback

@@ -337,7 +337,7 @@ def _row(name: str, exercise: Exercise, cases: list[Case], run: KernelRun, limit
     if run.problem and status != "passed":
         status, feedback = run.problem, f"{run.detail}. Then: {feedback}"
     elif run.problem:
-        rerun = f"; graded after running the notebook without {run.reran}" if run.reran else ""
+        rerun = f"; {run.reran}" if run.reran else ""
         feedback = f"{feedback} (note: {run.detail}{rerun})"
     return Row(name, exercise.id, score, exercise.max_score, status, feedback)
 

@@ -97,8 +97,8 @@ class KernelRun:
         answers: per exercise, what the kernel wrote back (``answer_into``'s dict), or the
             reason it could not be read (a string).
         grading_timeouts: exercises whose grading ran past ``grade_timeout``.
-        reran: what the second run left out, e.g. "cell 4 ("os._exit(1)") and the cells after
-            it" ("" when there was none).
+        reran: how the second run went, e.g. 'graded after running the notebook again without
+            cell 4 ("os._exit(1)") and the cells after it' ("" when there was none).
         problem: ``None``, ``"timeout"``, ``"memory"`` or ``"crashed"``.
         detail: what went wrong, in a sentence ("" when nothing did).
         kernel_died: whether the kernel was gone before grading finished.
@@ -318,11 +318,14 @@ def run_notebook(
                 break
             kind, where, label = fatal
             if kind == "cell":
-                cells, run.reran = where, f"{label} and the cells after it"
+                cells, again = where, "graded after running the notebook again"
+                run.reran = f"{again} without {label} and the cells after it"
             else:
                 done = set(run.answers) | set(run.grading_timeouts) | {where}
                 ids = [i for i in ids if i not in done]
-                run.reran = f"the notebook again to grade the exercises after {where}"
+                run.reran = (
+                    f"graded after running the notebook again for the exercises after {where}"
+                )
                 if not ids:
                     break
     run.peak_rss_mb = peak / 2**20
