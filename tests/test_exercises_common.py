@@ -19,11 +19,14 @@ tables that the tests below run:
 - ``STUBS``: exercise id -> its stub, for targets that the grader calls in a way of its own (a
   factory, a ``tf.function``), so that a plain raising function is not their stub.
 
-and their own tests of the rest.
+and their own tests of the rest. Every mistake an exercise declares (``Exercise.mistakes``) is
+proven recognized: an answer that returns its wrong answer fails with its explanation
+(:data:`UNSHOWN` lists, with the reason, those that no answer can show on the drawn cases).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 from pathlib import Path
@@ -33,6 +36,8 @@ import numpy as np
 import pytest
 
 from course_lib import grading
+from course_lib.grading.cases import as_mistake, by_value
+from course_lib.grading.check import draw_cases, float_array, numeric_array
 from course_lib.grading.reference import reference_name
 from course_lib.grading.testing import (
     assert_answer_passes,
@@ -207,3 +212,88 @@ def test_a_raising_answer_is_reported_and_scores_nothing(exercise_id):
 def test_the_cases_are_drawn_from_the_seed(exercise_id):
     assert _drawn(exercise_id, 1) == _drawn(exercise_id, 1)
     assert _drawn(exercise_id, 1) != _drawn(exercise_id, 2)
+
+
+# --- declared mistakes ------------------------------------------------------------------------
+
+#: ``(exercise id, start of a declared mistake's explanation)`` -> why no answer shows it on the
+#: cases of seed 0 (its wrong answer is the right one on every case): the mistake stays declared
+#: for other seeds and for the docs, and the test below skips it, and fails once it shows.
+UNSHOWN: dict[tuple[str, str], str] = {}
+
+
+def _declared_mistakes() -> list[Any]:
+    return [
+        pytest.param(exercise_id, text, index, id=f"{exercise_id}: {text[:60]} [{index}]")
+        for exercise_id in EXERCISES
+        for text, declared in grading.get_exercise(exercise_id).mistakes.items()
+        for index in range(len(as_mistake(declared).wrongs))
+    ]
+
+
+def _as_returned(value: Any, expected: Any) -> Any:
+    """A wrong answer as a learner would return it: in the expected value's dtype where that
+    keeps its values (float64 to float32, whole floats to integers, 0/1 to booleans), a Python
+    number where a Python number is expected."""
+    if isinstance(value, (tuple, list)) and isinstance(expected, (tuple, list)):
+        if len(value) == len(expected):
+            return type(value)(_as_returned(v, e) for v, e in zip(value, expected, strict=True))
+    array, want = numeric_array(value), numeric_array(expected)
+    if array is None or want is None:
+        return value
+    judged = np.asarray(by_value(array, want))
+    if judged.dtype.kind != want.dtype.kind:
+        return judged
+    judged = judged.astype(want.dtype)
+    python_number = type(expected) in (int, float) and judged.shape == ()
+    return judged.item() if python_number else judged
+
+
+def _returning(values: list[Any]) -> Any:
+    """An answer that returns ``values`` one call after the other (one call per case)."""
+    calls = iter(values)
+    return lambda *args, **kwargs: next(calls)
+
+
+def _unshown_reason(exercise_id: str, text: str) -> str | None:
+    for (listed, start), reason in UNSHOWN.items():
+        if listed == exercise_id and text.startswith(start):
+            return reason
+    return None
+
+
+@pytest.mark.parametrize(("exercise_id", "text", "index"), _declared_mistakes())
+def test_every_declared_mistake_is_recognized(exercise_id, text, index):
+    exercise = grading.get_exercise(exercise_id)
+    mistake = as_mistake(exercise.mistakes[text])
+    cases = draw_cases(exercise, seed=0)
+    with np.errstate(all="ignore"):  # wrong answers may divide by zero
+        wrongs = [mistake.answer(index, case) for case in cases]
+    right = [case.expected for case in cases]
+    returned = [
+        want if wrong is None else _as_returned(wrong, want)
+        for wrong, want in zip(wrongs, right, strict=True)
+    ]
+    # The answer's values as the exercise gets them, whatever its own way of calling it.
+    plain = dataclasses.replace(exercise, run_case=None, references=())
+    result = grading.grade(plain, _returning(returned), seed=0)
+    reason = _unshown_reason(exercise_id, text)
+    if result.passed:
+        assert reason, f"the wrong answer is right on every case: list it in UNSHOWN ({text})"
+        pytest.skip(reason)
+    assert reason is None, f"UNSHOWN lists a mistake that shows: {text}"
+    explanations = {
+        mistake.explanation(text, float_array(value), case)
+        for value, wrong, case in zip(returned, wrongs, cases, strict=True)
+        if wrong is not None and float_array(value) is not None
+    } or {text}
+    if any(explanation in result.feedback for explanation in explanations):
+        return
+    # The feedback explains the first failing case only: where another mistake gives that one
+    # the same value, this one shows on a case where the answer alone is wrong.
+    for k in range(len(cases)):
+        alone = [returned[k] if i == k else want for i, want in enumerate(right)]
+        feedback = grading.grade(plain, _returning(alone), seed=0).feedback
+        if any(explanation in feedback for explanation in explanations):
+            return
+    pytest.fail(f"no case shows the mistake {text!r}; the first gives:\n{result.feedback}")

@@ -7,12 +7,15 @@ import importlib
 import os
 import pkgutil
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from course_lib.grading.reference import check_reference
+
+if TYPE_CHECKING:
+    from course_lib.grading.cases import Mistake
 
 
 @dataclasses.dataclass
@@ -51,12 +54,19 @@ class Exercise:
             default calls ``obj(*case.args, **case.kwargs)``.
         compare: returns ``None`` when ``got`` matches ``case``, else a message saying what
             differs; the default compares shape, dtype kind and values (see ``check``).
+            :func:`define` makes it from ``mistakes`` when it is not given.
         title: a short human title.
         max_score: points for passing every case; the score is proportional to cases passed.
         hint: shown when a failing case has no hint of its own.
         references: the library functions the answer must not call (those the expected values
             come from); an answer that calls one, however it reaches it, scores 0 with the
             status ``uses_reference`` (see :mod:`course_lib.grading.reference`).
+        mistakes: the mistakes the feedback recognizes, in the order they are tried:
+            explanation -> the wrong answer, a function called as the learner's is (float
+            arrays as float64), or a :class:`~course_lib.grading.cases.Mistake` where that does
+            not say it all. The first the learner's result shows is added to the message in
+            parentheses; ``tests/test_exercises_common.py`` proves each one recognized. Empty
+            when the feedback names no mistake, or names them otherwise.
     """
 
     id: str
@@ -68,6 +78,7 @@ class Exercise:
     max_score: float = 1.0
     hint: str = ""
     references: tuple[Callable, ...] = ()
+    mistakes: dict[str, Callable[..., Any] | Mistake] = dataclasses.field(default_factory=dict)
 
     @property
     def topic(self) -> str:
@@ -112,11 +123,22 @@ def define(
     run_case: Callable[[Any, Case], Any] | None = None,
     target: str | None = None,
     references: Sequence[Callable] = (),
+    mistakes: Mapping[str, Callable[..., Any] | Mistake] | None = None,
+    as_floats: bool = True,
 ) -> Exercise:
     """Registers the exercise ``"<topic>.<name>"``; its target is ``name`` unless given.
 
-    The other arguments are :class:`Exercise`'s fields of the same names.
+    The other arguments are :class:`Exercise`'s fields of the same names. Given ``mistakes``
+    and no ``compare``, the compare is
+    ``numeric_compare(mistake_explainer(mistakes), as_floats=as_floats)`` (see
+    :mod:`course_lib.grading.cases`); a ``compare`` of its own may use them too.
     """
+    mistakes = dict(mistakes or {})
+    if mistakes and compare is None:
+        # cases imports this module (for Case), so it is imported here, not at the top
+        from course_lib.grading.cases import mistake_explainer, numeric_compare
+
+        compare = numeric_compare(mistake_explainer(mistakes), as_floats=as_floats)
     exercise = Exercise(
         id=f"{topic}.{name}",
         target=name if target is None else target,
@@ -125,6 +147,7 @@ def define(
         compare=compare,
         title=title,
         references=tuple(references),
+        mistakes=mistakes,
     )
     for reference in exercise.references:
         check_reference(reference)

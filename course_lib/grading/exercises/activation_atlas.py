@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.grading.cases import numeric_compare, reference_cases
+from course_lib.grading.cases import Mistake, mistake_args, other_shape, reference_cases
 from course_lib.grading.check import matches
 from course_lib.grading.exercise import Case, define
 from course_lib.lucid.misc import activation_atlas
@@ -70,38 +70,58 @@ def _naive_means(points, vectors, grid, swap=False, divide=True):
         return sums / counts[..., None]
 
 
-def _explain_means(have: np.ndarray, case: Case) -> str | None:
-    points, vectors, grid = case.args
-    want = np.asarray(case.expected)
-    tolerance = (1e-4, 1e-5)
-    if grid[0] != grid[1] and have.shape == want.shape[:2][::-1] + want.shape[2:]:
-        return "rows and columns swapped: the row comes from y = points[:, 1]"
-    if have.shape != want.shape:
-        return None
-    if matches(have, np.nan_to_num(_naive_means(points, vectors, grid, swap=True)), *tolerance):
-        return "rows and columns swapped: the row comes from y = points[:, 1]"
-    if np.isnan(have).any():
-        return "empty cells hold NaN: leave them at zero, there is nothing to average"
-    if matches(have, _naive_means(points, vectors, grid, divide=False), *tolerance):
-        return "those are the sums: divide by the number of points in each cell"
-    filled = want.any(axis=-1)
-    if matches(have[filled], want[filled], *tolerance):
-        return "the filled cells are right: empty cells must be zero"
+def _swapped(have: np.ndarray, case: Case) -> bool:
+    """A grid built [cols, rows] (for a grid that is not square), or cells indexed by x."""
+    points, vectors, grid = mistake_args(case)
+    want = np.shape(case.expected)
+    if grid[0] != grid[1] and have.shape == want[:2][::-1] + want[2:]:
+        return True
+    swapped = np.nan_to_num(_naive_means(points, vectors, grid, swap=True))
+    return matches(have, swapped, case.rtol, case.atol)
+
+
+def _filled_right(have: np.ndarray, case: Case) -> bool:
+    filled = np.asarray(case.expected).any(axis=-1)
+    return not other_shape(have, case) and matches(
+        have[filled], case.expected[filled], case.rtol, case.atol
+    )
+
+
+def _edge_dropped(points: np.ndarray, vectors: np.ndarray, grid: tuple) -> np.ndarray | None:
+    """The means without the points on the far edges (x or y = 1), if there are any."""
     inside = (points[:, 0] < 1.0) & (points[:, 1] < 1.0)
-    dropped = np.nan_to_num(_naive_means(points[inside], vectors[inside], grid))
-    if not inside.all() and matches(have, dropped, *tolerance):
-        return (
-            "points on the far edge, x or y = 1, belong to the last cell: clip the index to "
-            "rows - 1 and cols - 1"
-        )
-    return None
+    return (
+        None if inside.all() else np.nan_to_num(_naive_means(points[inside], vectors[inside], grid))
+    )
+
+
+_MEANS_MISTAKES = {
+    "rows and columns swapped: the row comes from y = points[:, 1]": Mistake(
+        lambda points, vectors, grid: _naive_means(points, vectors, grid[::-1], swap=True),
+        match=_swapped,
+    ),
+    "empty cells hold NaN: leave them at zero, there is nothing to average": Mistake(
+        _naive_means, match=lambda have, case: not other_shape(have, case) and np.isnan(have).any()
+    ),
+    "those are the sums: divide by the number of points in each cell": (
+        lambda points, vectors, grid: _naive_means(points, vectors, grid, divide=False)
+    ),
+    "the filled cells are right: empty cells must be zero": Mistake(
+        lambda case: np.where(case.expected.any(axis=-1, keepdims=True), case.expected, 1.0),
+        uses="case",
+        match=_filled_right,
+    ),
+    "points on the far edge, x or y = 1, belong to the last cell: clip the index to "
+    "rows - 1 and cols - 1": _edge_dropped,
+}
 
 
 define(
     TOPIC,
     "cell_means",
     _means_cases,
-    numeric_compare(_explain_means, as_floats=False),
+    mistakes=_MEANS_MISTAKES,
+    as_floats=False,
     title="Averaging activation vectors over a grid on the layout",
     references=[activation_atlas.cell_means, activation_atlas.grid_cells],
 )
@@ -158,29 +178,28 @@ def _pairs_rate(labels: np.ndarray, directions: str = "hv", empty: bool = False)
     return same / pairs if pairs else float("nan")
 
 
-def _explain_rate(have: np.ndarray, case: Case) -> str | None:
-    if have.shape != ():
-        return None
-    (labels,) = case.args
-    filled = labels >= 0
-    if (labels < 0).any() and matches(have, _pairs_rate(labels, empty=True), 1e-5, 1e-6):
-        return "empty cells (-1) agree with each other: skip pairs with an empty cell"
-    if matches(have, _pairs_rate(labels, "hvd"), 1e-5, 1e-6):
-        return "diagonal cells are not neighbours: only cells that share a side"
-    if matches(have, _pairs_rate(labels, "h"), 1e-5, 1e-6) or matches(
-        have, _pairs_rate(labels, "v"), 1e-5, 1e-6
-    ):
-        return "count both directions: right neighbours and lower neighbours"
-    if matches(have, activation_atlas.neighbour_agreement(labels, filled)[1], 1e-5, 1e-6):
-        return "that is the rate over all pairs of cells, not neighbouring ones"
-    return None
+_RATE_MISTAKES = {
+    "empty cells (-1) agree with each other: skip pairs with an empty cell": (
+        lambda labels: _pairs_rate(labels, empty=True) if (labels < 0).any() else None
+    ),
+    "diagonal cells are not neighbours: only cells that share a side": (
+        lambda labels: _pairs_rate(labels, "hvd")
+    ),
+    "count both directions: right neighbours and lower neighbours": Mistake(
+        lambda labels: _pairs_rate(labels, "h"), lambda labels: _pairs_rate(labels, "v")
+    ),
+    "that is the rate over all pairs of cells, not neighbouring ones": (
+        lambda labels: activation_atlas.neighbour_agreement(labels, labels >= 0)[1]
+    ),
+}
 
 
 define(
     TOPIC,
     "neighbour_rate",
     _rate_cases,
-    numeric_compare(_explain_rate, as_floats=False),
+    mistakes=_RATE_MISTAKES,
+    as_floats=False,
     title="How often neighbouring cells of the atlas agree",
     references=[activation_atlas.neighbour_agreement],
 )

@@ -10,12 +10,10 @@ Expected answers come from ``course_lib.lucid.misc`` on inputs drawn from the se
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from course_lib.grading.cases import reference_cases
-from course_lib.grading.check import compare_values, matches, numeric_array
+from course_lib.grading.cases import Mistake, mistake_args, other_shape, reference_cases
+from course_lib.grading.check import matches
 from course_lib.grading.exercise import Case, define
 from course_lib.lucid.misc import attribution, semantic_dictionary
 
@@ -45,47 +43,48 @@ def _map_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _compare_map(got: Any, case: Case) -> str | None:
-    have = numeric_array(got)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
-    acts, grads = (np.asarray(a, dtype=np.float64) for a in case.args)
-    product = acts * grads
-    if have.shape == product.shape[-1:] and matches(
-        have, product.sum((0, 1)), case.rtol, case.atol
-    ):
-        return message + (
-            " (you summed over the positions: that is the channel attribution; the map sums "
-            "over the channels, axis=-1)"
-        )
-    if have.shape in {product.shape[1:], product.shape[::2]} and have.shape != (4, 4):
-        return message + " (summed over a spatial axis: the channels are the last axis)"
-    if have.shape == product.shape:
-        return message + " (the channels must be summed away: the map is [h, w])"
-    if matches(have, grads.sum(-1), case.rtol, case.atol):
-        return message + (
-            " (that is the gradient alone: multiply by the activations, gradient × activation)"
-        )
-    if matches(have, np.abs(product).sum(-1), case.rtol, case.atol) or matches(
-        have, np.abs(product.sum(-1)), case.rtol, case.atol
-    ):
-        return message + " (no absolute value: negative evidence counts against the class)"
-    if matches(have, product.mean(-1), case.rtol, case.atol):
-        return message + " (that is the mean over channels: sum them, so the map adds up)"
-    if have.shape == (4, 4) and (
-        matches(have, product.sum(0), case.rtol, case.atol)
-        or matches(have, product.sum(1), case.rtol, case.atol)
-    ):
-        return message + " (summed over a spatial axis: the channels are the last axis)"
-    return message
+def _spatial_sums(acts: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return (acts * grads).sum(0), (acts * grads).sum(1)
+
+
+def _summed_a_spatial_axis(have: np.ndarray, case: Case) -> bool:
+    """A sum over a spatial axis: its shape, or (for a square map) its values."""
+    sums = _spatial_sums(*mistake_args(case))
+    if other_shape(have, case):
+        return any(have.shape == wrong.shape for wrong in sums)
+    return any(matches(have, wrong, case.rtol, case.atol) for wrong in sums)
+
+
+_MAP_MISTAKES = {
+    "you summed over the positions: that is the channel attribution; the map sums over the "
+    "channels, axis=-1": lambda acts, grads: (acts * grads).sum((0, 1)),
+    "summed over a spatial axis: the channels are the last axis": Mistake(
+        lambda acts, grads: _spatial_sums(acts, grads)[0],
+        lambda acts, grads: _spatial_sums(acts, grads)[1],
+        match=_summed_a_spatial_axis,
+    ),
+    "the channels must be summed away: the map is [h, w]": Mistake(
+        lambda acts, grads: acts * grads, match="shape"
+    ),
+    "that is the gradient alone: multiply by the activations, gradient × activation": (
+        lambda acts, grads: grads.sum(-1)
+    ),
+    "no absolute value: negative evidence counts against the class": Mistake(
+        lambda acts, grads: np.abs(acts * grads).sum(-1),
+        lambda acts, grads: np.abs((acts * grads).sum(-1)),
+    ),
+    "that is the mean over channels: sum them, so the map adds up": (
+        lambda acts, grads: (acts * grads).mean(-1)
+    ),
+}
 
 
 define(
     TOPIC,
     "attribution_map",
     _map_cases,
-    _compare_map,
+    mistakes=_MAP_MISTAKES,
+    as_floats=False,
     title="Spatial attribution: gradient × activation summed over channels",
     references=[attribution.attribution_map],
 )
@@ -119,37 +118,48 @@ def _top_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _compare_top(got: Any, case: Case) -> str | None:
-    have = numeric_array(got)
-    want = case.expected
-    if have is not None and have.dtype.kind == "f" and np.all(have == np.round(have)):
-        # float-valued indices are fine as long as they are the right integers
-        have = have.astype(np.int64)
-    message = compare_values(got if have is None else have, want)
-    if message is None or have is None:
-        return message
-    acts, k = case.args
-    order = np.argsort(acts, axis=-1, kind="stable")
-    if have.shape == want.shape and np.array_equal(have, order[..., -k:]):
-        return message + " (ascending order: the largest channel comes first)"
-    if have.shape == want.shape and np.array_equal(have, order[..., :k]):
-        return message + " (those are the k smallest: sort by -activations, or reverse)"
-    if have.shape == want.shape and np.allclose(have, np.sort(acts, axis=-1)[..., ::-1][..., :k]):
-        return message + " (those are the activations: return the channel indices, argsort)"
-    for axis in range(acts.ndim - 1):
-        wrong = np.argsort(-acts, axis=axis, kind="stable")
-        if np.array_equal(have, wrong[..., :k]) or np.array_equal(have, wrong[:k]):
-            return message + " (sorted along a spatial axis: the channels are the last, axis=-1)"
-    if acts.ndim > 1 and have.shape != want.shape:
-        return message + " (keep every position: sort along the last axis only, [..., :k])"
-    return message
+def _ascending(acts: np.ndarray) -> np.ndarray:
+    return np.argsort(acts, axis=-1, kind="stable")
+
+
+def _sorted_along(axis: int, first: bool):
+    """A wrong answer: the k first of ``-acts`` sorted along the spatial ``axis``, taken on
+    the last axis (or on the first, ``first``)."""
+
+    def wrong(acts: np.ndarray, k: int) -> np.ndarray | None:
+        if axis >= acts.ndim - 1:
+            return None
+        order = np.argsort(-acts, axis=axis, kind="stable")
+        return order[:k] if first else order[..., :k]
+
+    return wrong
+
+
+_TOP_MISTAKES = {
+    "ascending order: the largest channel comes first": (
+        lambda acts, k: _ascending(acts)[..., -k:]
+    ),
+    "those are the k smallest: sort by -activations, or reverse": (
+        lambda acts, k: _ascending(acts)[..., :k]
+    ),
+    "those are the activations: return the channel indices, argsort": (
+        lambda acts, k: np.sort(acts, axis=-1)[..., ::-1][..., :k]
+    ),
+    "sorted along a spatial axis: the channels are the last, axis=-1": Mistake(
+        *(_sorted_along(axis, first) for axis in (0, 1) for first in (False, True))
+    ),
+    "keep every position: sort along the last axis only, [..., :k]": Mistake(
+        lambda acts, k: np.argsort(-acts, axis=None)[:k] if acts.ndim > 1 else None,
+        match=lambda have, case: np.ndim(case.args[0]) > 1 and other_shape(have, case),
+    ),
+}
 
 
 define(
     TOPIC,
     "top_channels",
     _top_cases,
-    _compare_top,
+    mistakes=_TOP_MISTAKES,  # whole floats are fine as indices (as_floats)
     title="Semantic dictionary: the k strongest channels at each position",
     references=[semantic_dictionary.top_channels],
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.data import load_cube
-from course_lib.grading.cases import mistake_explainer, numeric_compare, reference_cases
+from course_lib.grading.cases import reference_cases
 from course_lib.grading.exercise import Case, define
 from course_lib.graphics.rendering.camera import perspective
 
@@ -101,7 +101,7 @@ define(
     TOPIC,
     "perspective_project",
     _project_cases,
-    numeric_compare(mistake_explainer(_PROJECT_MISTAKES)),
+    mistakes=_PROJECT_MISTAKES,
     title="The pinhole camera: project 3-D points to pixels",
     references=[perspective.project],
 )
@@ -184,7 +184,7 @@ define(
     TOPIC,
     "perspective_unproject",
     _unproject_cases,
-    numeric_compare(mistake_explainer(_UNPROJECT_MISTAKES)),
+    mistakes=_UNPROJECT_MISTAKES,
     title="Back from pixels: unproject with a known depth",
     references=[perspective.unproject, perspective.ray],
 )

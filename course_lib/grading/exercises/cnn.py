@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from course_lib.basics import cnn, mnist_models
-from course_lib.grading.check import compare_values
+from course_lib.grading.cases import exact_mistake, first_match, wrong_answers
+from course_lib.grading.check import compare_values, float_array
 from course_lib.grading.exercise import Case, define
 from course_lib.grading.model_cases import define_classifier
 
@@ -43,6 +44,11 @@ def _prepare_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+_PREPARE_MISTAKES = {
+    "the values are not scaled: divide by 255": lambda images: images[..., np.newaxis],
+}
+
+
 def _compare_prepare(got: Any, case: Case) -> str | None:
     want = case.expected
     value = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
@@ -57,9 +63,11 @@ def _compare_prepare(got: Any, case: Case) -> str | None:
     if value.shape == want.shape and value.dtype.kind == "f" and value.dtype != np.float32:
         return f"expected dtype float32, got {value.dtype}: Keras layers compute in float32"
     message = compare_values(value, want, case.rtol, case.atol)
-    if message and value.shape == want.shape and np.allclose(value, 255.0 * want, atol=1e-3):
-        return message + " (the values are not scaled: divide by 255)"
-    return message
+    if not message:
+        return message
+    candidates = wrong_answers(_PREPARE_MISTAKES, case)
+    explanation = first_match(float_array(value), candidates, rtol=1e-5, atol=1e-3)
+    return f"{message} ({explanation})" if explanation else message
 
 
 define(
@@ -67,6 +75,7 @@ define(
     "add_channel_axis_and_scale",
     _prepare_cases,
     _compare_prepare,
+    mistakes=_PREPARE_MISTAKES,
     title="MNIST images as a CNN's input",
     references=[
         cnn.add_channel_axis_and_scale,
@@ -99,8 +108,20 @@ def _count_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_COUNT_MISTAKES = {
+    "the biases are missing (one per filter)": (
+        lambda kernel_size, in_channels, filters: kernel_size**2 * in_channels * filters
+    ),
+    "each kernel spans all in_channels of its input": (
+        lambda kernel_size, in_channels, filters: kernel_size**2 * filters + filters
+    ),
+    "a kernel is kernel_size x kernel_size, not kernel_size wide": (
+        lambda kernel_size, in_channels, filters: kernel_size * in_channels * filters + filters
+    ),
+}
+
+
 def _compare_count(got: Any, case: Case) -> str | None:
-    kernel_size, in_channels, filters = case.args
     want = case.expected
     try:
         value = int(got)
@@ -111,13 +132,8 @@ def _compare_count(got: Any, case: Case) -> str | None:
     if value == want:
         return None
     message = f"expected {want}, got {value}"
-    if value == want - filters:
-        return message + ": the biases are missing (one per filter)"
-    if value == kernel_size * kernel_size * filters + filters:
-        return message + ": each kernel spans all in_channels of its input"
-    if value == kernel_size * in_channels * filters + filters:
-        return message + ": a kernel is kernel_size x kernel_size, not kernel_size wide"
-    return message
+    explanation = exact_mistake(value, _COUNT_MISTAKES, case)
+    return f"{message}: {explanation}" if explanation else message
 
 
 define(
@@ -125,6 +141,7 @@ define(
     "count_conv_params",
     _count_cases,
     _compare_count,
+    mistakes=_COUNT_MISTAKES,
     title="Parameters of a convolution layer",
     references=[cnn.count_conv_params],
 )
@@ -188,6 +205,22 @@ def _shape_without(layers: list[tuple], shape: tuple, mistake: str) -> tuple | N
     return height, width, channels
 
 
+_SHAPE_MISTAKES = {
+    "a 'valid' convolution (no padding) shrinks each side by kernel_size - 1": (
+        lambda shape, layers: _shape_without(layers, shape, "same")
+    ),
+    "a convolution's output depth is its number of filters": (
+        lambda shape, layers: _shape_without(layers, shape, "depth")
+    ),
+    "pooling rounds down (//), as Keras's MaxPooling2D does by default": (
+        lambda shape, layers: _shape_without(layers, shape, "ceil")
+    ),
+    "a k x k convolution shrinks each side by k - 1, not by k": (
+        lambda shape, layers: _shape_without(layers, shape, "shrink_by_kernel")
+    ),
+}
+
+
 def _compare_shape(got: Any, case: Case) -> str | None:
     want = case.expected
     if not isinstance(got, (tuple, list)) or len(got) != 3:
@@ -199,17 +232,8 @@ def _compare_shape(got: Any, case: Case) -> str | None:
     if value == tuple(want):
         return None
     message = f"expected {tuple(want)}, got {value}"
-    shape, layers = case.args
-    explanations = {
-        "same": "a 'valid' convolution (no padding) shrinks each side by kernel_size - 1",
-        "depth": "a convolution's output depth is its number of filters",
-        "ceil": "pooling rounds down (//), as Keras's MaxPooling2D does by default",
-        "shrink_by_kernel": "a k x k convolution shrinks each side by k - 1, not by k",
-    }
-    for mistake, explanation in explanations.items():
-        if value == _shape_without(layers, shape, mistake):
-            return f"{message}: {explanation}"
-    return message
+    explanation = exact_mistake(value, _SHAPE_MISTAKES, case)
+    return f"{message}: {explanation}" if explanation else message
 
 
 define(
@@ -217,6 +241,7 @@ define(
     "conv_output_shape",
     _shape_cases,
     _compare_shape,
+    mistakes=_SHAPE_MISTAKES,
     title="The shape after convolutions and poolings",
     references=[cnn.conv_output_shape],
 )

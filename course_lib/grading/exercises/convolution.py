@@ -16,8 +16,7 @@ import numpy as np
 
 from course_lib import conv
 from course_lib.checks import is_int, is_real
-from course_lib.grading.cases import numeric_compare, reference_cases
-from course_lib.grading.check import matches
+from course_lib.grading.cases import Mistake, exact_mistake, reference_cases
 from course_lib.grading.exercise import Case, define
 
 TOPIC = "convolution"
@@ -67,34 +66,33 @@ def _correlate_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(pairs, conv.conv2d, hint=_CORRELATE_HINT, rtol=1e-4, atol=1e-4)
 
 
-def _explain_correlate(have: np.ndarray, case: Case) -> str | None:
-    image, kernel = (np.asarray(a, dtype=np.float64) for a in case.args)
-    (height, width), (kh, kw) = image.shape, kernel.shape
-    if have.shape == (height + kh - 1, width + kw - 1):
-        return (
-            "that is the 'full' size, with zeros around the image: keep only the windows "
-            "that fit inside it"
-        )
-    if have.shape == image.shape and kernel.shape != (1, 1):
-        return "that is the 'same' size: no padding here, the output shrinks"
-    if have.shape == (height - kh, width - kw):
-        return (
-            "one row and one column short: the last window starts at row H - kh, so loop "
-            "over range(H - kh + 1)"
-        )
-    if matches(have, conv.convolve2d(image, kernel, "valid"), case.rtol, case.atol):
-        return (
-            "the kernel is flipped: that is the convolution of signal processing, "
-            "scipy.signal.convolve2d; deep learning's conv2d slides the kernel as it is"
-        )
-    return None
+_CORRELATE_MISTAKES = {
+    "that is the 'full' size, with zeros around the image: keep only the windows "
+    "that fit inside it": Mistake(
+        lambda image, kernel: conv.convolve2d(image, kernel[::-1, ::-1], "full"), match="shape"
+    ),
+    "that is the 'same' size: no padding here, the output shrinks": Mistake(
+        lambda image, kernel: (
+            conv.convolve2d(image, kernel[::-1, ::-1], "same") if kernel.shape != (1, 1) else None
+        ),
+        match="shape",
+    ),
+    "one row and one column short: the last window starts at row H - kh, so loop "
+    "over range(H - kh + 1)": Mistake(
+        lambda image, kernel: conv.conv2d(image, kernel)[:-1, :-1], match="shape"
+    ),
+    "the kernel is flipped: that is the convolution of signal processing, "
+    "scipy.signal.convolve2d; deep learning's conv2d slides the kernel as it is": (
+        lambda image, kernel: conv.convolve2d(image, kernel, "valid")
+    ),
+}
 
 
 define(
     TOPIC,
     "correlate2d_valid",
     _correlate_cases,
-    numeric_compare(_explain_correlate),
+    mistakes=_CORRELATE_MISTAKES,
     title="Slide a filter over a one-channel image (valid cross-correlation)",
     references=[conv.conv2d, conv.conv2d_naive, conv.convolve2d],
 )
@@ -132,9 +130,25 @@ def _output_size_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+_OUTPUT_SIZE_MISTAKES = {
+    "rounded down: 'same' rounds up, ceil(n / stride)": (
+        lambda n, k, stride, padding: n // stride if padding == "same" else None
+    ),
+    "the stride still shrinks a 'same' output: ceil(n / stride)": (
+        lambda n, k, stride, padding: n if padding == "same" and stride > 1 else None
+    ),
+    "the padding goes on both sides: n + 2 * p": (
+        lambda n, k, stride, padding: (n + padding - k) // stride + 1 if is_int(padding) else None
+    ),
+    "off by one: count the window positions, the first one starts at 0": Mistake(
+        lambda n, k, stride, padding: conv.output_size(n, k, stride, padding) + 1,
+        lambda n, k, stride, padding: conv.output_size(n, k, stride, padding) - 1,
+    ),
+}
+
+
 def _compare_output_size(got: Any, case: Case) -> str | None:
     want = case.expected
-    n, k, stride, padding = case.args
     if not is_int(got):
         text = f"expected the int {want}, got {type(got).__name__} {got!r}"
         if is_real(got):
@@ -145,16 +159,8 @@ def _compare_output_size(got: Any, case: Case) -> str | None:
     if got == want:
         return None
     text = f"expected {want}, got {got}"
-    if padding == "same" and got == n // stride:
-        return text + " (rounded down: 'same' rounds up, ceil(n / stride))"
-    if padding == "same" and got == n and stride > 1:
-        return text + " (the stride still shrinks a 'same' output: ceil(n / stride))"
-    if is_int(padding):
-        if got == (n + padding - k) // stride + 1:
-            return text + " (the padding goes on both sides: n + 2 * p)"
-    if abs(got - want) == 1:
-        return text + " (off by one: count the window positions, the first one starts at 0)"
-    return text
+    explanation = exact_mistake(got, _OUTPUT_SIZE_MISTAKES, case)
+    return f"{text} ({explanation})" if explanation else text
 
 
 define(
@@ -162,6 +168,7 @@ define(
     "output_size",
     _output_size_cases,
     _compare_output_size,
+    mistakes=_OUTPUT_SIZE_MISTAKES,
     title="The output-size formula: kernel, stride and padding",
     references=[conv.output_size],
 )
@@ -195,33 +202,37 @@ def _multichannel_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, conv.conv2d, hint=_MULTICHANNEL_HINT, rtol=1e-4, atol=1e-4)
 
 
-def _explain_multichannel(have: np.ndarray, case: Case) -> str | None:
-    image, kernels = (np.asarray(a, dtype=np.float64) for a in case.args)
-    want = np.asarray(case.expected, dtype=np.float64)
-    out_h, out_w, c_out = want.shape
-    c_in = image.shape[-1]
-    if have.shape == (out_h, out_w, c_in, c_out):
-        return "the input channels were kept apart: a filter with depth also sums over them"
-    if have.shape == (c_out, out_h, out_w):
-        return "the output channels go last: [H', W', C_out]"
-    if have.shape != want.shape:
-        return None
-    if matches(have, want / c_in, case.rtol, case.atol):
-        return "the channels were averaged: sum over them instead"
-    first = conv.conv2d(image[..., :1], kernels[:, :, :1, :])
-    if matches(have, first, case.rtol, case.atol):
-        return "only the first input channel counts: sum over all of them"
-    flipped = conv.conv2d(image, kernels[::-1, ::-1])
-    if matches(have, flipped, case.rtol, case.atol):
-        return "the kernels are flipped: slide them as they are, no [::-1, ::-1]"
-    return None
+def _channels_apart(image: np.ndarray, kernels: np.ndarray) -> np.ndarray:
+    """Each input channel correlated alone, ``[H', W', C_in, C_out]``."""
+    return np.stack(
+        [conv.conv2d(image[..., [c]], kernels[:, :, [c]]) for c in range(image.shape[-1])], axis=2
+    )
+
+
+_MULTICHANNEL_MISTAKES = {
+    "the input channels were kept apart: a filter with depth also sums over them": Mistake(
+        _channels_apart, match="shape"
+    ),
+    "the output channels go last: [H', W', C_out]": Mistake(
+        lambda image, kernels: np.moveaxis(conv.conv2d(image, kernels), -1, 0), match="shape"
+    ),
+    "the channels were averaged: sum over them instead": (
+        lambda image, kernels: conv.conv2d(image, kernels) / image.shape[-1]
+    ),
+    "only the first input channel counts: sum over all of them": (
+        lambda image, kernels: conv.conv2d(image[..., :1], kernels[:, :, :1, :])
+    ),
+    "the kernels are flipped: slide them as they are, no [::-1, ::-1]": (
+        lambda image, kernels: conv.conv2d(image, kernels[::-1, ::-1])
+    ),
+}
 
 
 define(
     TOPIC,
     "conv2d_multichannel",
     _multichannel_cases,
-    numeric_compare(_explain_multichannel),
+    mistakes=_MULTICHANNEL_MISTAKES,
     title="Filters with depth: an RGB volume through several filters",
     references=[conv.conv2d, conv.conv2d_naive],
 )

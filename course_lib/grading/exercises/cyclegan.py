@@ -16,7 +16,6 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.gan import losses
-from course_lib.grading.cases import first_match, numeric_compare
 from course_lib.grading.exercise import Case, define
 
 TOPIC = "cyclegan"
@@ -75,38 +74,35 @@ def _cycle_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _weight(case: Case) -> float:
-    return float(case.kwargs.get("weight", CYCLE_LAMBDA))
+def _l1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a - b).mean()
 
 
-def _explain_cycle(have: np.ndarray, case: Case) -> str | None:
-    real, translated, reconstructed = (np.asarray(a, np.float64) for a in case.args)
-    weight = _weight(case)
-    mistakes = {
-        "compared with the translated images G(x): the cycle loss compares x with the "
-        "reconstruction F(G(x))": weight * np.abs(real - translated).mean(),
-        "squared differences (L2): CycleGAN's cycle loss is the mean absolute difference "
-        "(L1)": weight * ((real - reconstructed) ** 2).mean(),
-        "the weight lambda is missing: multiply the mean absolute difference by it": np.abs(
-            real - reconstructed
-        ).mean(),
-        "the weight was fixed at 10: use the weight argument": CYCLE_LAMBDA
-        * np.abs(real - reconstructed).mean(),
-        "summed instead of averaged: take the mean over every pixel": weight
-        * np.abs(real - reconstructed).sum(),
-        "half the weight: that is the identity loss's 0.5 * lambda; the cycle loss uses lambda": (
-            0.5 * weight * np.abs(real - reconstructed).mean()
-        ),
-    }
-    candidates = [(value, text) for text, value in mistakes.items()]
-    return first_match(have, candidates, case.rtol, case.atol)
-
+_CYCLE_MISTAKES = {
+    "compared with the translated images G(x): the cycle loss compares x with the "
+    "reconstruction F(G(x))": (lambda x, gx, fgx, weight=CYCLE_LAMBDA: weight * _l1(x, gx)),
+    "squared differences (L2): CycleGAN's cycle loss is the mean absolute difference (L1)": (
+        lambda x, gx, fgx, weight=CYCLE_LAMBDA: weight * ((x - fgx) ** 2).mean()
+    ),
+    "the weight lambda is missing: multiply the mean absolute difference by it": (
+        lambda x, gx, fgx, weight=CYCLE_LAMBDA: _l1(x, fgx)
+    ),
+    "the weight was fixed at 10: use the weight argument": (
+        lambda x, gx, fgx, weight=CYCLE_LAMBDA: CYCLE_LAMBDA * _l1(x, fgx)
+    ),
+    "summed instead of averaged: take the mean over every pixel": (
+        lambda x, gx, fgx, weight=CYCLE_LAMBDA: weight * np.abs(x - fgx).sum()
+    ),
+    "half the weight: that is the identity loss's 0.5 * lambda; the cycle loss uses lambda": (
+        lambda x, gx, fgx, weight=CYCLE_LAMBDA: 0.5 * weight * _l1(x, fgx)
+    ),
+}
 
 define(
     TOPIC,
     "cycle_loss",
     _cycle_cases,
-    numeric_compare(_explain_cycle),
+    mistakes=_CYCLE_MISTAKES,
     title="The cycle-consistency loss of one direction",
     references=[losses.cycle_consistency_loss, losses.mean_absolute_error],
 )
@@ -139,31 +135,32 @@ def _identity_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _explain_identity(have: np.ndarray, case: Case) -> str | None:
-    real, same = (np.asarray(a, np.float64) for a in case.args)
-    weight = _weight(case)
-    l1 = np.abs(real - same).mean()
-    mistakes = {
-        "the full weight: the identity loss weighs half of lambda, 0.5 * weight": weight * l1,
-        "squared differences (L2): use the mean absolute difference (L1)": 0.5
-        * weight
-        * ((real - same) ** 2).mean(),
-        "the weight is missing: multiply by 0.5 * weight": l1,
-        "0.5 without the weight: multiply by 0.5 * weight": 0.5 * l1,
-        "the weight was fixed at 10: use the weight argument": 0.5 * CYCLE_LAMBDA * l1,
-        "summed instead of averaged: take the mean over every pixel": 0.5
-        * weight
-        * np.abs(real - same).sum(),
-    }
-    candidates = [(value, text) for text, value in mistakes.items()]
-    return first_match(have, candidates, case.rtol, case.atol)
-
+_IDENTITY_MISTAKES = {
+    "the full weight: the identity loss weighs half of lambda, 0.5 * weight": (
+        lambda y, gy, weight=CYCLE_LAMBDA: weight * _l1(y, gy)
+    ),
+    "squared differences (L2): use the mean absolute difference (L1)": (
+        lambda y, gy, weight=CYCLE_LAMBDA: 0.5 * weight * ((y - gy) ** 2).mean()
+    ),
+    "the weight is missing: multiply by 0.5 * weight": lambda y, gy, weight=CYCLE_LAMBDA: _l1(
+        y, gy
+    ),
+    "0.5 without the weight: multiply by 0.5 * weight": (
+        lambda y, gy, weight=CYCLE_LAMBDA: 0.5 * _l1(y, gy)
+    ),
+    "the weight was fixed at 10: use the weight argument": (
+        lambda y, gy, weight=CYCLE_LAMBDA: 0.5 * CYCLE_LAMBDA * _l1(y, gy)
+    ),
+    "summed instead of averaged: take the mean over every pixel": (
+        lambda y, gy, weight=CYCLE_LAMBDA: 0.5 * weight * np.abs(y - gy).sum()
+    ),
+}
 
 define(
     TOPIC,
     "identity_loss",
     _identity_cases,
-    numeric_compare(_explain_identity),
+    mistakes=_IDENTITY_MISTAKES,
     title="The identity loss",
     references=[losses.identity_loss, losses.mean_absolute_error],
 )

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.gan import losses
-from course_lib.grading.cases import mistake_explainer, numeric_compare, reference_cases
+from course_lib.grading.cases import reference_cases
 from course_lib.grading.exercise import Case, define
 
 TOPIC = "dcgan"
@@ -96,7 +96,7 @@ define(
     TOPIC,
     "generator_loss",
     _generator_cases,
-    numeric_compare(mistake_explainer(_GENERATOR_MISTAKES)),
+    mistakes=_GENERATOR_MISTAKES,
     title="The generator's loss: make the discriminator call generated images real",
     references=[losses.generator_loss, losses.binary_cross_entropy],
 )
@@ -172,7 +172,7 @@ define(
     TOPIC,
     "discriminator_loss",
     _discriminator_cases,
-    numeric_compare(mistake_explainer(_DISCRIMINATOR_MISTAKES)),
+    mistakes=_DISCRIMINATOR_MISTAKES,
     title="The discriminator's loss: real images called real, generated ones fake",
     references=[losses.discriminator_loss, losses.binary_cross_entropy],
 )

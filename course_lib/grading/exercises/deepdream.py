@@ -17,8 +17,13 @@ import tensorflow as tf
 from course_lib import dream
 from course_lib.checks import is_int, is_real
 from course_lib.dream.deepdream import EPSILON
-from course_lib.grading.cases import first_match, numeric_compare, reference_cases
-from course_lib.grading.check import matches
+from course_lib.grading.cases import (
+    Mistake,
+    exact_mistake,
+    not_finite,
+    other_shape,
+    reference_cases,
+)
 from course_lib.grading.exercise import Case, define
 
 TOPIC = "deepdream"
@@ -66,38 +71,46 @@ def _objective_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, dream.dream_loss, hint=_OBJECTIVE_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _explain_objective(have: np.ndarray, case: Case) -> str | None:
-    layers = [a.numpy().astype(np.float64) for a in case.args[0]]
-    if have.shape == (len(layers),) and matches(
-        have, [layer.mean() for layer in layers], case.rtol, case.atol
-    ):
-        return "these are the layers' means: add them into one number"
-    if have.shape != ():
-        return "the objective is a single number, a scalar"
-    if len(layers) > 1 and matches(
-        have, np.mean([layer.mean() for layer in layers]), case.rtol, case.atol
-    ):
-        return "the layers' means were averaged: the objective adds them"
-    if matches(have, sum(layer.sum() for layer in layers), case.rtol, case.atol):
-        return "the activations were summed: take each layer's mean"
-    pooled = np.concatenate([layer.ravel() for layer in layers]).mean()
-    if len(layers) > 1 and matches(have, pooled, case.rtol, case.atol):
-        return (
-            "one mean over all the layers' values together weighs a layer by its size: "
-            "take each layer's mean, then add them"
-        )
-    if len(layers) > 1 and matches(have, layers[0].mean(), case.rtol, case.atol):
-        return "only the first layer counts: add every layer's mean (a `return` inside the loop?)"
-    if len(layers) > 1 and matches(have, layers[-1].mean(), case.rtol, case.atol):
-        return "only the last layer counts: add every layer's mean"
-    return None
+def _layer_means(activations: list) -> np.ndarray:
+    return np.array([np.mean(np.asarray(a, np.float64)) for a in activations])
+
+
+def _several(wrong):
+    """``wrong``, a mistake that only several layers show (None for one layer)."""
+    return lambda activations: wrong(activations) if len(activations) > 1 else None
+
+
+_OBJECTIVE_MISTAKES = {
+    "these are the layers' means: add them into one number": _layer_means,
+    "the objective is a single number, a scalar": Mistake(
+        lambda activations: np.reshape(_layer_means(activations).sum(), (1, 1)), match=other_shape
+    ),
+    "the layers' means were averaged: the objective adds them": _several(
+        lambda activations: _layer_means(activations).mean()
+    ),
+    "the activations were summed: take each layer's mean": (
+        lambda activations: sum(np.sum(np.asarray(a, np.float64)) for a in activations)
+    ),
+    "one mean over all the layers' values together weighs a layer by its size: "
+    "take each layer's mean, then add them": _several(
+        lambda activations: np.concatenate(
+            [np.ravel(np.asarray(a, np.float64)) for a in activations]
+        ).mean()
+    ),
+    "only the first layer counts: add every layer's mean (a `return` inside the loop?)": (
+        _several(lambda activations: _layer_means(activations)[0])
+    ),
+    "only the last layer counts: add every layer's mean": _several(
+        lambda activations: _layer_means(activations)[-1]
+    ),
+}
 
 
 define(
     TOPIC,
     "dream_objective",
     _objective_cases,
-    numeric_compare(_explain_objective),
+    mistakes=_OBJECTIVE_MISTAKES,
     title="The DeepDream objective: each layer's mean activation, summed",
     references=[dream.dream_loss],
 )
@@ -135,49 +148,45 @@ def _normalize_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _explain_normalize(have: np.ndarray, case: Case) -> str | None:
-    g = case.args[0].numpy().astype(np.float64)
-    if have.shape == g.shape and not np.all(np.isfinite(have)):
-        return (
-            "NaN or infinity: the standard deviation of an all-zero gradient is 0; "
-            "add 1e-8 to it before dividing"
-        )
-    eps = EPSILON
-    std = g.std()
-    candidates = [
-        (
-            g / (np.sqrt(np.sum(g**2)) + eps),
-            "divided by the norm: divide by the standard deviation",
-        ),
-        (
-            g / (np.abs(g).mean() + eps),
-            "divided by the mean |gradient|: use the standard deviation",
-        ),
-        (
-            g / (np.abs(g).max() + eps),
-            "divided by the largest |gradient|: use the standard deviation",
-        ),
-        (
-            g / (g.var() + eps),
-            "divided by the variance: take its square root, the standard deviation",
-        ),
-        ((g - g.mean()) / (std + eps), "the mean was subtracted: only divide, do not centre"),
-        (
-            g / (g.std(axis=(0, 1), keepdims=True) + eps),
-            "one standard deviation per channel: use a single one over all the values",
-        ),
-        (g * (std + eps), "multiplied by the standard deviation: divide by it"),
-        (g / std if std > 0 else g, "the 1e-8 is missing: add it to the standard deviation"),
-        (g / np.sqrt(g.var() + eps), "the 1e-8 goes outside the square root: std(g) + 1e-8"),
-    ]
-    return first_match(have, candidates, case.rtol, case.atol)
+_NORMALIZE_MISTAKES = {
+    "NaN or infinity: the standard deviation of an all-zero gradient is 0; "
+    "add 1e-8 to it before dividing": Mistake(
+        lambda g: g / g.std(),
+        match=lambda have, case: not other_shape(have, case) and not_finite(have, case),
+    ),
+    "divided by the norm: divide by the standard deviation": (
+        lambda g: g / (np.sqrt(np.sum(g**2)) + EPSILON)
+    ),
+    "divided by the mean |gradient|: use the standard deviation": (
+        lambda g: g / (np.abs(g).mean() + EPSILON)
+    ),
+    "divided by the largest |gradient|: use the standard deviation": (
+        lambda g: g / (np.abs(g).max() + EPSILON)
+    ),
+    "divided by the variance: take its square root, the standard deviation": (
+        lambda g: g / (g.var() + EPSILON)
+    ),
+    "the mean was subtracted: only divide, do not centre": (
+        lambda g: (g - g.mean()) / (g.std() + EPSILON)
+    ),
+    "one standard deviation per channel: use a single one over all the values": (
+        lambda g: g / (g.std(axis=(0, 1), keepdims=True) + EPSILON)
+    ),
+    "multiplied by the standard deviation: divide by it": lambda g: g * (g.std() + EPSILON),
+    "the 1e-8 is missing: add it to the standard deviation": (
+        lambda g: g / g.std() if g.std() > 0 else g
+    ),
+    "the 1e-8 goes outside the square root: std(g) + 1e-8": (
+        lambda g: g / np.sqrt(g.var() + EPSILON)
+    ),
+}
 
 
 define(
     TOPIC,
     "normalize_gradients",
     _normalize_cases,
-    numeric_compare(_explain_normalize),
+    mistakes=_NORMALIZE_MISTAKES,
     title="Normalize the gradient by its standard deviation",
     references=[dream.normalize_gradients],
 )
@@ -254,6 +263,33 @@ def _as_sizes(value: Any) -> list | None:
     return items
 
 
+_OCTAVE_MISTAKES = {
+    "int() rounds toward zero: round to the nearest pixel first, int(round(...))": (
+        lambda shape, octave, scale=COURSE_OCTAVE_SCALE: tuple(
+            int(side * scale**octave) for side in shape
+        )
+    ),
+    "the octave's sign is flipped: a negative octave shrinks the image, scale ** octave < 1": (
+        lambda shape, octave, scale=COURSE_OCTAVE_SCALE: (
+            _octave_size(shape, -octave, scale) if octave else None
+        )
+    ),
+    "scale * octave: the factor is the power scale ** octave": (
+        lambda shape, octave, scale=COURSE_OCTAVE_SCALE: tuple(
+            round(side * scale * octave) for side in shape
+        )
+    ),
+    "height first, then width, as in base_shape": (
+        lambda shape, octave, scale=COURSE_OCTAVE_SCALE: _octave_size(shape, octave, scale)[::-1]
+    ),
+    "the scale argument was ignored: use it instead of 1.3": (
+        lambda shape, octave, scale=None: (
+            None if scale is None else _octave_size(shape, octave, COURSE_OCTAVE_SCALE)
+        )
+    ),
+}
+
+
 def _compare_octave(got: Any, case: Case) -> str | None:
     want = tuple(case.expected)
     sizes = _as_sizes(got)
@@ -266,30 +302,10 @@ def _compare_octave(got: Any, case: Case) -> str | None:
                 " (the right sizes as floats: return ints, as tf.image.resize needs whole pixels)"
             )
         return text + " (sizes are whole pixels: return ints)"
-    sizes = tuple(int(v) for v in sizes)
-    if sizes == want:
+    if tuple(int(v) for v in sizes) == want:
         return None
-    (height, width), octave = case.args
-    scale = case.kwargs.get("scale", COURSE_OCTAVE_SCALE)
-    factor = scale**octave
-    if sizes == (int(height * factor), int(width * factor)):
-        return text + (
-            " (int() rounds toward zero: round to the nearest pixel first, int(round(...)))"
-        )
-    if octave != 0 and sizes == _octave_size((height, width), -octave, scale):
-        return text + (
-            " (the octave's sign is flipped: a negative octave shrinks the image, "
-            "scale ** octave < 1)"
-        )
-    if sizes == (round(height * scale * octave), round(width * scale * octave)):
-        return text + " (scale * octave: the factor is the power scale ** octave)"
-    if sizes == want[::-1]:
-        return text + " (height first, then width, as in base_shape)"
-    if "scale" in case.kwargs and sizes == _octave_size(
-        (height, width), octave, COURSE_OCTAVE_SCALE
-    ):
-        return text + " (the scale argument was ignored: use it instead of 1.3)"
-    return text
+    explanation = exact_mistake(sizes, _OCTAVE_MISTAKES, case)
+    return f"{text} ({explanation})" if explanation else text
 
 
 define(
@@ -297,6 +313,7 @@ define(
     "octave_shape",
     _octave_cases,
     _compare_octave,
+    mistakes=_OCTAVE_MISTAKES,
     title="The size of an octave",
     references=[dream.octave_sizes],
 )

@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from course_lib.grading.cases import numeric_compare, reference_cases
-from course_lib.grading.check import matches
+from course_lib.grading.cases import Mistake, reference_cases
 from course_lib.grading.exercise import Case, define
 from course_lib.lucid.misc import style
 from course_lib.lucid.optvis.param import texture
@@ -48,37 +47,55 @@ def _gram_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, style.gram_matrix, hint=_GRAM_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _explain_gram(have: np.ndarray, case: Case) -> str | None:
-    (activations,) = case.args
-    height, width, channels = activations.shape
-    features = activations.reshape(-1, channels).astype(np.float64)
-    want = np.asarray(case.expected, dtype=np.float64)
-    positions = height * width
-    if have.shape == (positions, positions):
-        return (
-            "that is F F^T, position by position: transpose the other factor, G = F^T F, "
-            "to compare channels"
-        )
-    if have.shape != want.shape:
-        return None
-    if matches(have, want * positions, case.rtol, case.atol):
-        return f"not normalized: divide by the number of positions H * W = {positions}"
-    for divisor, what in ((positions * channels, "H * W * C"), (channels, "C")):
-        if matches(have, want * positions / divisor, case.rtol, case.atol):
-            return f"divided by {what}: divide by the number of positions, H * W"
-    if matches(have, want * positions / (positions - 1), case.rtol, case.atol) and positions > 1:
-        return "divided by H * W - 1: average over the H * W positions"
-    centred = features - features.mean(axis=0)
-    if matches(have, centred.T @ centred / positions, case.rtol, case.atol):
-        return "the mean was subtracted: a Gram matrix is not a covariance"
-    return None
+def _features(activations: np.ndarray) -> np.ndarray:
+    """F, ``[H * W, C]``: one row per position."""
+    return activations.reshape(-1, activations.shape[-1])
+
+
+def _products(activations: np.ndarray) -> np.ndarray:
+    """F^T F, ``[C, C]``, not normalized."""
+    features = _features(activations)
+    return features.T @ features
+
+
+def _count(activations: np.ndarray) -> int:
+    """H * W, the number of positions."""
+    return len(_features(activations))
+
+
+def _centred(activations: np.ndarray) -> np.ndarray:
+    features = _features(activations)
+    return features - features.mean(axis=0)
+
+
+_GRAM_MISTAKES = {
+    "that is F F^T, position by position: transpose the other factor, G = F^T F, "
+    "to compare channels": Mistake(
+        lambda a: _features(a) @ _features(a).T / _count(a), match="shape"
+    ),
+    "not normalized: divide by the number of positions H * W = {positions}": Mistake(
+        _products, fields=lambda have, case: {"positions": _count(np.asarray(case.args[0]))}
+    ),
+    "divided by H * W * C: divide by the number of positions, H * W": (
+        lambda a: _products(a) / (_count(a) * a.shape[-1])
+    ),
+    "divided by C: divide by the number of positions, H * W": (
+        lambda a: _products(a) / a.shape[-1]
+    ),
+    "divided by H * W - 1: average over the H * W positions": (
+        lambda a: _products(a) / (_count(a) - 1) if _count(a) > 1 else None
+    ),
+    "the mean was subtracted: a Gram matrix is not a covariance": (
+        lambda a: _centred(a).T @ _centred(a) / _count(a)
+    ),
+}
 
 
 define(
     TOPIC,
     "gram_matrix",
     _gram_cases,
-    numeric_compare(_explain_gram),
+    mistakes=_GRAM_MISTAKES,
     title="Style as statistics: the Gram matrix of a layer",
     references=[style.gram_matrix],
 )
@@ -110,40 +127,53 @@ def _sphere_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(batches, texture.sphere_uv, hint=_SPHERE_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _explain_sphere(have: np.ndarray, case: Case) -> str | None:
-    (points,) = case.args
-    x, y, z = np.asarray(points, dtype=np.float64).T
-    want = np.asarray(case.expected, dtype=np.float64)
-    if have.shape == want.shape[::-1]:
-        return "one row per point: stack u and v on the last axis, [N, 2]"
-    if have.shape != want.shape:
-        return None
-    if matches(have, want[:, ::-1], case.rtol, case.atol):
-        return "u and v are swapped: u, the azimuth, comes first"
-    u, v = want[:, 0], want[:, 1]
-    if matches(have[:, 1], v, case.rtol, case.atol):
-        if matches(have[:, 0], 0.5 + np.arctan2(z, x) / (2 * math.pi), case.rtol, case.atol):
-            return "atan2's arguments are swapped: atan2(x, z), x first"
-        if matches(have[:, 0], u - 0.5, case.rtol, case.atol):
-            return "u is missing the 0.5 offset: atan2 is in (-pi, pi], u in [0, 1]"
-        if matches(have[:, 0], 0.5 + np.arctan2(x, z) / math.pi, case.rtol, case.atol):
-            return "divide the azimuth by 2 pi, a full turn, not by pi"
-        return None
-    if matches(have[:, 0], u, case.rtol, case.atol):
-        if matches(have[:, 1], 1.0 - v, case.rtol, case.atol):
-            return "v is upside down: v = 0 at the north pole, y = 1, so acos(y)"
-        if matches(have[:, 1], np.arccos(y) / (2 * math.pi), case.rtol, case.atol):
-            return "the polar angle spans [0, pi]: divide by pi, not 2 pi"
-        if matches(have[:, 1], np.degrees(np.arccos(y)) / math.pi, case.rtol, case.atol):
-            return "degrees: keep the angles in radians"
-    return None
+def _azimuth(points: np.ndarray, first: int = 0, turn: float = 2 * math.pi) -> np.ndarray:
+    """``u = 0.5 + atan2(x, z) / (2 pi)``; ``first=2``: atan2(z, x); ``turn``: the divisor."""
+    return 0.5 + np.arctan2(points[:, first], points[:, 2 - first]) / turn
+
+
+def _polar(points: np.ndarray) -> np.ndarray:
+    """``acos(y)``, in radians."""
+    return np.arccos(points[:, 1])
+
+
+def _uv(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.stack([u, v], axis=-1)
+
+
+_SPHERE_MISTAKES = {
+    "one row per point: stack u and v on the last axis, [N, 2]": Mistake(
+        lambda p: np.stack([_azimuth(p), _polar(p) / math.pi]), match="shape"
+    ),
+    "u and v are swapped: u, the azimuth, comes first": (
+        lambda p: _uv(_polar(p) / math.pi, _azimuth(p))
+    ),
+    "atan2's arguments are swapped: atan2(x, z), x first": (
+        lambda p: _uv(_azimuth(p, first=2), _polar(p) / math.pi)
+    ),
+    "u is missing the 0.5 offset: atan2 is in (-pi, pi], u in [0, 1]": (
+        lambda p: _uv(_azimuth(p) - 0.5, _polar(p) / math.pi)
+    ),
+    "divide the azimuth by 2 pi, a full turn, not by pi": (
+        lambda p: _uv(_azimuth(p, turn=math.pi), _polar(p) / math.pi)
+    ),
+    "v is upside down: v = 0 at the north pole, y = 1, so acos(y)": (
+        lambda p: _uv(_azimuth(p), 1.0 - _polar(p) / math.pi)
+    ),
+    "the polar angle spans [0, pi]: divide by pi, not 2 pi": (
+        lambda p: _uv(_azimuth(p), _polar(p) / (2 * math.pi))
+    ),
+    "degrees: keep the angles in radians": (
+        lambda p: _uv(_azimuth(p), np.degrees(_polar(p)) / math.pi)
+    ),
+}
 
 
 define(
     TOPIC,
     "sphere_uv",
     _sphere_cases,
-    numeric_compare(_explain_sphere),
+    mistakes=_SPHERE_MISTAKES,
     title="Texture coordinates on a sphere",
     references=[texture.sphere_uv],
 )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.cases import Mistake, other_shape, reference_cases, shapes
 from course_lib.grading.exercise import Case, define
 from course_lib.lucid.optvis import objectives, transform
 
@@ -78,55 +78,51 @@ def _channel_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(drawn, channel_reference, hint=_CHANNEL_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _channel_mistakes(a: np.ndarray, n: int) -> list[tuple[Any, str]]:
-    """Typical wrong answers on activations ``a`` [B, H, W, C] and what to say about them."""
-    batch, height = a.shape[0], a.shape[1]
-    candidates = [
-        (a[..., n].max(), "the largest value: the objective is the channel's mean"),
-        (a[..., n].sum(), "summed: take the mean, so that the image's size does not matter"),
-        (a.mean(), "the mean of the whole layer (every channel): keep only channel n_channel"),
-        (
-            np.mean(a[..., n] ** 2),
-            "the mean of squares (DeepDream's layer objective): the mean of the values",
-        ),
-        (a[..., n].mean(axis=(1, 2)), "one value per image: average over the batch too"),
-        (a[..., n].mean(axis=(0, 1)), "averaged over the batch and rows only: also the columns"),
-        (a[..., n].mean(axis=(0, 2)), "averaged over the batch and columns only: also the rows"),
-    ]
-    if batch > 1:
-        candidates.append((a[0, ..., n].mean(), "only the first image: average over the batch"))
-    if n < height:
-        candidates.append(
-            (
-                a[:, n].mean(),
-                "channels-first indexing (activations[:, n]) picks row n: TensorFlow's layers "
-                "are channels-last, [B, H, W, C], so index the last axis",
-            )
-        )
-    if n < batch:
-        candidates.append((a[n].mean(), "indexed the batch axis: channels are the last axis"))
-    if n + 1 < a.shape[-1]:
-        candidates.append((a[..., n + 1].mean(), "the next channel: indices start at 0"))
-    if n > 0:
-        candidates.append((a[..., n - 1].mean(), "the previous channel: use n_channel as is"))
-    candidates.append((a.mean(axis=-1).mean(), "averaged across channels: select one channel"))
-    return candidates
-
-
-def _explain_channel(have: np.ndarray, case: Case) -> str | None:
-    activations, n_channel = case.args
-    a = activations.numpy().astype(np.float64)
-    explanation = first_match(have, _channel_mistakes(a, n_channel), case.rtol, case.atol)
-    if explanation is None and have.shape != ():
-        return "the objective is a single number, a scalar"
-    return explanation
+_CHANNEL_MISTAKES = {
+    "the largest value: the objective is the channel's mean": lambda a, n: a[..., n].max(),
+    "summed: take the mean, so that the image's size does not matter": (
+        lambda a, n: a[..., n].sum()
+    ),
+    "the mean of the whole layer (every channel): keep only channel n_channel": (
+        lambda a, n: a.mean()
+    ),
+    "the mean of squares (DeepDream's layer objective): the mean of the values": (
+        lambda a, n: np.mean(a[..., n] ** 2)
+    ),
+    "one value per image: average over the batch too": lambda a, n: a[..., n].mean(axis=(1, 2)),
+    "averaged over the batch and rows only: also the columns": (
+        lambda a, n: a[..., n].mean(axis=(0, 1))
+    ),
+    "averaged over the batch and columns only: also the rows": (
+        lambda a, n: a[..., n].mean(axis=(0, 2))
+    ),
+    "only the first image: average over the batch": (
+        lambda a, n: a[0, ..., n].mean() if len(a) > 1 else None
+    ),
+    "channels-first indexing (activations[:, n]) picks row n: TensorFlow's layers are "
+    "channels-last, [B, H, W, C], so index the last axis": (
+        lambda a, n: a[:, n].mean() if n < a.shape[1] else None
+    ),
+    "indexed the batch axis: channels are the last axis": (
+        lambda a, n: a[n].mean() if n < len(a) else None
+    ),
+    "the next channel: indices start at 0": (
+        lambda a, n: a[..., n + 1].mean() if n + 1 < a.shape[-1] else None
+    ),
+    "the previous channel: use n_channel as is": (
+        lambda a, n: a[..., n - 1].mean() if n > 0 else None
+    ),
+    "the objective is a single number, a scalar": Mistake(
+        lambda a, n: a[..., n].mean(axis=(0, 1, 2), keepdims=True), match=other_shape
+    ),
+}
 
 
 define(
     TOPIC,
     "channel_objective",
     _channel_cases,
-    numeric_compare(_explain_channel),
+    mistakes=_CHANNEL_MISTAKES,
     title="The channel objective: one channel's mean activation",
     references=[objectives.channel.__wrapped__],
 )
@@ -170,66 +166,60 @@ def _jitter_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(drawn, jitter_reference, hint=_JITTER_HINT)
 
 
-def _jitter_mistakes(x: np.ndarray, d: int, offsets: tuple[int, int]) -> list[tuple[Any, str]]:
-    """Typical wrong answers on images ``x`` [B, H, W, C] and what to say about them."""
-    dy, dx = offsets
-    _, height, width, _ = x.shape
-    candidates = [
-        (
-            x[:, dx : dx + height - d, dy : dy + width - d],
-            "the offsets were swapped: offsets = (dy, dx), the row offset first",
-        ),
-        (
-            x[:, d - dy : d - dy + height - d, d - dx : d - dx + width - d],
-            "the crop was taken from the other corner: dy and dx count from the top-left",
-        ),
-        (x[:, : height - d, : width - d], "the offsets were ignored: start the crop at (dy, dx)"),
-        (
-            np.roll(x, (dy, dx), axis=(1, 2)),
-            "rolled, not cropped: jitter returns a crop, d pixels smaller on each axis",
-        ),
-        (
-            np.roll(x, (-dy, -dx), axis=(1, 2)),
-            "rolled, not cropped: jitter returns a crop, d pixels smaller on each axis",
-        ),
-        (
-            x[:, dy : dy + height - d - 1, dx : dx + width - d - 1],
-            "one pixel too small: the crop is (H - d) x (W - d)",
-        ),
-        (
-            x[:, dy : height - d, dx : width - d],
-            "the crop ends at H - d: it is H - d pixels long from dy, so it ends at dy + H - d",
-        ),
-        (
-            x[:, dy : dy + height - 2 * d, dx : dx + width - 2 * d],
-            "d pixels cut from both sides: the crop is (H - d) x (W - d), not H - 2d",
-        ),
-        (
-            x[dy : dy + x.shape[0] - d, dx : dx + height - d],
-            "cropped the batch and height axes: the first axis is the batch, crop axes 1 and 2",
-        ),
-    ]
-    return candidates
+def _crop(x: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
+    return x[:, top : top + height, left : left + width]
 
 
-def _explain_jitter(have: np.ndarray, case: Case) -> str | None:
-    images, d, offsets = case.args
-    x = images.numpy().astype(np.float64)
-    explanation = first_match(have, _jitter_mistakes(x, d, offsets), case.rtol, case.atol)
-    want = np.shape(case.expected)
-    if explanation is None and have.ndim == 4 and have.shape[1:3] != want[1:3]:
-        return (
-            f"the crop is {have.shape[1]}x{have.shape[2]}: it must be (H - d) x (W - d), "
-            f"here {want[1]}x{want[2]}"
+def _other_crop_size(have: np.ndarray, case: Case) -> bool:
+    return have.ndim == 4 and have.shape[1:3] != np.shape(case.expected)[1:3]
+
+
+# x: the images [B, H, W, C] (H = x.shape[1], W = x.shape[2]); (dy, dx): the offsets
+_JITTER_MISTAKES = {
+    "the offsets were swapped: offsets = (dy, dx), the row offset first": (
+        lambda x, d, offsets: _crop(x, offsets[1], offsets[0], x.shape[1] - d, x.shape[2] - d)
+    ),
+    "the crop was taken from the other corner: dy and dx count from the top-left": (
+        lambda x, d, offsets: _crop(
+            x, d - offsets[0], d - offsets[1], x.shape[1] - d, x.shape[2] - d
         )
-    return explanation
+    ),
+    "the offsets were ignored: start the crop at (dy, dx)": (
+        lambda x, d, offsets: _crop(x, 0, 0, x.shape[1] - d, x.shape[2] - d)
+    ),
+    "rolled, not cropped: jitter returns a crop, d pixels smaller on each axis": Mistake(
+        lambda x, d, offsets: np.roll(x, offsets, axis=(1, 2)),
+        lambda x, d, offsets: np.roll(x, (-offsets[0], -offsets[1]), axis=(1, 2)),
+    ),
+    "one pixel too small: the crop is (H - d) x (W - d)": (
+        lambda x, d, offsets: _crop(x, *offsets, x.shape[1] - d - 1, x.shape[2] - d - 1)
+    ),
+    "the crop ends at H - d: it is H - d pixels long from dy, so it ends at dy + H - d": (
+        lambda x, d, offsets: x[:, offsets[0] : x.shape[1] - d, offsets[1] : x.shape[2] - d]
+    ),
+    "d pixels cut from both sides: the crop is (H - d) x (W - d), not H - 2d": (
+        lambda x, d, offsets: _crop(x, *offsets, x.shape[1] - 2 * d, x.shape[2] - 2 * d)
+    ),
+    "cropped the batch and height axes: the first axis is the batch, crop axes 1 and 2": (
+        lambda x, d, offsets: x[
+            offsets[0] : offsets[0] + len(x) - d, offsets[1] : offsets[1] + x.shape[1] - d
+        ]
+    ),
+    "the crop is {have[1]}x{have[2]}: it must be (H - d) x (W - d), here {want[1]}x{want[2]}": (
+        Mistake(
+            lambda x, d, offsets: x[:, offsets[0] :, offsets[1] :],
+            match=_other_crop_size,
+            fields=shapes,
+        )
+    ),
+}
 
 
 define(
     TOPIC,
     "jitter",
     _jitter_cases,
-    numeric_compare(_explain_jitter),
+    mistakes=_JITTER_MISTAKES,
     title="Jitter: a crop at given offsets",
     references=[transform.jitter_with_offsets],
 )

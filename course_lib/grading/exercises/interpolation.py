@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.grading.cases import numeric_compare, reference_cases
-from course_lib.grading.check import matches
+from course_lib.grading.cases import Mistake, not_finite, other_shape, reference_cases
 from course_lib.grading.exercise import Case, define
 from course_lib.graphics.math.interpolation import bspline
 from course_lib.graphics.math.interpolation import slerp as slerp_lib
@@ -69,73 +68,76 @@ def _slerp_formula(q1: np.ndarray, q2: np.ndarray, t: np.ndarray, omega: np.ndar
         return (np.sin((1.0 - t) * omega) * q1 + np.sin(t * omega) * q2) / np.sin(omega)
 
 
-def _explain_slerp(have: np.ndarray, case: Case) -> str | None:
-    q1, q2, t = case.args
-    want = np.asarray(case.expected)
-    if have.shape != want.shape:
-        return None
-    dot = np.sum(q1 * q2, axis=-1, keepdims=True)
-    shorter = np.where(dot < 0, -q2, q2)
-    omega = np.arccos(np.clip(np.abs(dot), -1.0, 1.0))
-    if not np.all(np.isfinite(have)):
-        return (
-            "NaN or Inf: when q1 and q2 are (nearly) the same rotation, sin(Omega) is 0 and "
-            "the division blows up; fall back to (1 - t) q1 + t q2 when sin(Omega) is tiny"
-        )
-    if matches(
-        have, _slerp_formula(q1, q2, t, np.arccos(np.clip(dot, -1.0, 1.0))), case.rtol, case.atol
-    ):
-        return (
-            "the long way round: when q1 . q2 < 0, flip q2 (q2 = -q2, dot = -dot) to take the "
-            "shorter path; q2 and -q2 are the same rotation"
-        )
-    if matches(have, -want, case.rtol, case.atol):
-        return (
-            "the sign is flipped: flip q2, not q1, when the dot is negative, so that t = 0 "
-            "gives q1 itself"
-        )
-    for target in (shorter, q2):
-        linear = (1.0 - t) * q1 + t * target
-        if matches(have, linear, case.rtol, case.atol):
-            return (
-                "that is lerp, the straight chord: its points are not unit quaternions; slerp "
-                "weighs q1 and q2 with sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / "
-                "sin(Omega)"
-            )
-        if matches(
-            have, linear / np.linalg.norm(linear, axis=-1, keepdims=True), case.rtol, case.atol
-        ):
-            return (
-                "that is normalized lerp: the right path but not at constant speed; use the "
-                "sin weights of slerp"
-            )
-    if matches(
-        have, _slerp_formula(q1, shorter, t, np.degrees(omega)), case.rtol, case.atol
-    ) or matches(
-        have,
-        _slerp_formula(q1, q2, t, np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))),
-        case.rtol,
-        case.atol,
-    ):
-        return (
-            "the angle is in degrees: np.arccos returns radians and np.sin expects them, so "
-            "do not convert"
-        )
-    if matches(have, _slerp_formula(q1, shorter, t, 2.0 * omega), case.rtol, case.atol):
-        return (
-            "Omega is the angle between the quaternions, arccos(q1 . q2), not the rotation "
-            "angle 2 arccos(q1 . q2)"
-        )
-    if matches(have, _slerp_formula(q1, shorter, 1.0 - t, omega), case.rtol, case.atol):
-        return "the weights are swapped: t = 0 must give q1 and t = 1 give q2"
-    return None
+def _dot(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    return np.sum(q1 * q2, axis=-1, keepdims=True)
+
+
+def _shorter(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """``q2``, flipped where the dot is negative: the shorter path."""
+    return np.where(_dot(q1, q2) < 0, -q2, q2)
+
+
+def _angle(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """Omega, the angle between ``q1`` and ``q2``, as given (no flip)."""
+    return np.arccos(np.clip(_dot(q1, q2), -1.0, 1.0))
+
+
+def _lerp(q1: np.ndarray, q2: np.ndarray, t: np.ndarray, normalized: bool = False) -> np.ndarray:
+    linear = (1.0 - t) * q1 + t * q2
+    return linear / np.linalg.norm(linear, axis=-1, keepdims=True) if normalized else linear
+
+
+def _same_shape_not_finite(have: np.ndarray, case: Case) -> bool:
+    return not other_shape(have, case) and not_finite(have, case)
+
+
+def _slerp_variant(q1, q2, t, shorter: bool = True, angle=lambda omega: omega) -> np.ndarray:
+    """The slerp formula (no fallback), on the shorter path or not, with ``angle(Omega)``."""
+    target = _shorter(q1, q2) if shorter else q2
+    return _slerp_formula(q1, target, t, angle(_angle(q1, target)))
+
+
+_SLERP_MISTAKES = {
+    "NaN or Inf: when q1 and q2 are (nearly) the same rotation, sin(Omega) is 0 and "
+    "the division blows up; fall back to (1 - t) q1 + t q2 when sin(Omega) is tiny": Mistake(
+        _slerp_variant, match=_same_shape_not_finite
+    ),
+    "the long way round: when q1 . q2 < 0, flip q2 (q2 = -q2, dot = -dot) to take the "
+    "shorter path; q2 and -q2 are the same rotation": (
+        lambda q1, q2, t: _slerp_variant(q1, q2, t, shorter=False)
+    ),
+    "the sign is flipped: flip q2, not q1, when the dot is negative, so that t = 0 "
+    "gives q1 itself": Mistake(lambda case: -case.expected, uses="case"),
+    "that is lerp, the straight chord: its points are not unit quaternions; slerp "
+    "weighs q1 and q2 with sin((1 - t) Omega) / sin(Omega) and sin(t Omega) / "
+    "sin(Omega)": Mistake(
+        lambda q1, q2, t: _lerp(q1, _shorter(q1, q2), t), lambda q1, q2, t: _lerp(q1, q2, t)
+    ),
+    "that is normalized lerp: the right path but not at constant speed; use the "
+    "sin weights of slerp": Mistake(
+        lambda q1, q2, t: _lerp(q1, _shorter(q1, q2), t, normalized=True),
+        lambda q1, q2, t: _lerp(q1, q2, t, normalized=True),
+    ),
+    "the angle is in degrees: np.arccos returns radians and np.sin expects them, so "
+    "do not convert": Mistake(
+        lambda q1, q2, t: _slerp_variant(q1, q2, t, angle=np.degrees),
+        lambda q1, q2, t: _slerp_variant(q1, q2, t, shorter=False, angle=np.degrees),
+    ),
+    "Omega is the angle between the quaternions, arccos(q1 . q2), not the rotation "
+    "angle 2 arccos(q1 . q2)": (
+        lambda q1, q2, t: _slerp_variant(q1, q2, t, angle=lambda omega: 2.0 * omega)
+    ),
+    "the weights are swapped: t = 0 must give q1 and t = 1 give q2": (
+        lambda q1, q2, t: _slerp_variant(q1, q2, 1.0 - t)
+    ),
+}
 
 
 define(
     TOPIC,
     "slerp",
     _slerp_cases,
-    numeric_compare(_explain_slerp),
+    mistakes=_SLERP_MISTAKES,
     title="Spherical linear interpolation of rotations, on the shorter path",
     references=[slerp_lib.interpolate, slerp_lib.quaternion_weights],
 )
@@ -170,37 +172,54 @@ def _bernstein(t: np.ndarray) -> np.ndarray:
     return np.stack([s**3, 3.0 * t * s * s, 3.0 * t * t * s, t**3], axis=-1)
 
 
-def _explain_cubic(have: np.ndarray, case: Case) -> str | None:
-    (t,) = case.args
-    want = np.asarray(case.expected)
-    if have.shape != want.shape:
-        if have.shape == (4, *np.shape(t)):
-            return "the four weights go on the LAST axis: np.stack(..., axis=-1)"
-        return None
-    if matches(have, want[..., ::-1], case.rtol, case.atol):
-        return (
-            "the order is reversed: the first weight, (1 - t)^3 / 6, belongs to the first knot "
-            "of the segment and the last, t^3 / 6, to the fourth"
+def _cubic_weights(t: np.ndarray) -> np.ndarray:
+    """The hint's four weights, ``[..., 4]``."""
+    return (
+        np.stack(
+            [(1 - t) ** 3, 3 * t**3 - 6 * t**2 + 4, -3 * t**3 + 3 * t**2 + 3 * t + 1, t**3], axis=-1
         )
-    if matches(have, _bernstein(t), case.rtol, case.atol):
-        return (
-            "those are the Bernstein weights of a Bezier curve; the B-spline's are the "
-            "(1 - t)^3 / 6, ... of the hint"
-        )
-    sums = have.sum(axis=-1)
-    if not np.allclose(sums, 1.0, rtol=1e-4, atol=1e-6):
-        text = f"the weights must sum to 1 for every t, but yours sum to {sums.ravel()[0]:.4g}"
-        if np.allclose(have, 6.0 * want, rtol=1e-4, atol=1e-6):
-            text += ": every weight is divided by 6"
-        return text
-    return None
+        / 6.0
+    )
+
+
+def _sums_not_one(have: np.ndarray, case: Case) -> bool:
+    return not other_shape(have, case) and not np.allclose(
+        have.sum(axis=-1), 1.0, rtol=1e-4, atol=1e-6
+    )
+
+
+def _first_sum(have: np.ndarray, case: Case) -> dict[str, float]:
+    return {"sum": float(have.sum(axis=-1).ravel()[0])}
+
+
+_CUBIC_MISTAKES = {
+    "the four weights go on the LAST axis: np.stack(..., axis=-1)": Mistake(
+        lambda t: np.moveaxis(_cubic_weights(t), -1, 0), match="shape"
+    ),
+    "the order is reversed: the first weight, (1 - t)^3 / 6, belongs to the first knot "
+    "of the segment and the last, t^3 / 6, to the fourth": lambda t: _cubic_weights(t)[..., ::-1],
+    "those are the Bernstein weights of a Bezier curve; the B-spline's are the "
+    "(1 - t)^3 / 6, ... of the hint": _bernstein,
+    "the weights must sum to 1 for every t, but yours sum to {sum:.4g}: every weight is "
+    "divided by 6": Mistake(
+        lambda t: 6.0 * _cubic_weights(t),
+        match=lambda have, case: (
+            _sums_not_one(have, case)
+            and np.allclose(have, 6.0 * case.expected, rtol=1e-4, atol=1e-6)
+        ),
+        fields=_first_sum,
+    ),
+    "the weights must sum to 1 for every t, but yours sum to {sum:.4g}": Mistake(
+        lambda t: _cubic_weights(t) * [6.0, 1.0, 1.0, 1.0], match=_sums_not_one, fields=_first_sum
+    ),
+}
 
 
 define(
     TOPIC,
     "cubic_bspline_weights",
     _cubic_cases,
-    numeric_compare(_explain_cubic),
+    mistakes=_CUBIC_MISTAKES,
     title="The four weights of a uniform cubic B-spline segment",
     references=[bspline.knot_weights, bspline.basis],
 )

@@ -16,7 +16,8 @@ import keras
 import numpy as np
 
 from course_lib.basics import mnist_models, training
-from course_lib.grading.check import compare_values
+from course_lib.grading.cases import Mistake, first_match, wrong_answers
+from course_lib.grading.check import compare_values, float_array
 from course_lib.grading.exercise import Case, define
 from course_lib.grading.model_cases import define_classifier
 
@@ -78,6 +79,13 @@ def _accuracy_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+_ACCURACY_MISTAKES = {
+    "return a fraction in [0, 1], not a percentage": Mistake(
+        lambda case: 100 * case.expected, uses="case"
+    ),
+}
+
+
 def _compare_accuracy(got: Any, case: Case) -> str | None:
     value = np.asarray(got.numpy() if hasattr(got, "numpy") else got)
     if value.dtype.kind in "biu":
@@ -86,9 +94,11 @@ def _compare_accuracy(got: Any, case: Case) -> str | None:
             "the booleans to float32 before tf.reduce_mean (an integer mean rounds down)"
         )
     message = compare_values(got, case.expected, case.rtol, case.atol)
-    if message and value.shape == () and np.isclose(value, 100 * case.expected):
-        return message + " (return a fraction in [0, 1], not a percentage)"
-    return message
+    if not message:
+        return message
+    candidates = wrong_answers(_ACCURACY_MISTAKES, case)
+    explanation = first_match(float_array(got), candidates, rtol=1e-5, atol=1e-8)
+    return f"{message} ({explanation})" if explanation else message
 
 
 define(
@@ -96,6 +106,7 @@ define(
     "accuracy",
     _accuracy_cases,
     _compare_accuracy,
+    mistakes=_ACCURACY_MISTAKES,
     title="Accuracy of predicted probabilities",
     references=[training.accuracy],
 )

@@ -27,10 +27,13 @@ import tensorflow as tf
 
 from course_lib.data import shapes3d
 from course_lib.grading.cases import (
+    Mistake,
     bilinear_variant,
-    first_match,
-    numeric_compare,
+    not_finite,
+    other_shape,
     reference_cases,
+    shapes,
+    wrong_answers,
 )
 from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, define
@@ -177,67 +180,66 @@ def _pair(camera: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return image[..., :2] / image[..., 2:], camera[..., 2]
 
 
-def _project_mistakes(resolution: int, K: Any, R: Any, t: Any) -> list[tuple[Any, str]]:
-    K, R, t = (np.asarray(a, np.float64) for a in (K, R, t))
-    centres = _grid(resolution)
-    camera, image = _to_camera(centres, K, R, t)
-    pixels, depth = _pair(camera, image)
-    transposed = _to_camera(centres, K, R.T, t)
-    shifted = _to_camera(centres - t, K, R, np.zeros(3))
-    return [
-        (
-            _pair(*_to_camera(_grid(resolution, 0.0), K, R, t)),
-            "the voxels' corners, not their centres, were projected: voxel idx has its centre "
-            "at -0.5 + (idx + 0.5) / R",
-        ),
-        (
-            _pair(*_to_camera(_grid(resolution, indexing="xy"), K, R, t)),
-            "the first two grid axes are swapped: np.meshgrid's default indexing='xy' puts y "
-            "first; grid[i, j, k] must be the point (x_i, y_j, z_k) (indexing='ij')",
-        ),
-        (
-            _pair(*_to_camera(_grid(resolution) + 0.5, K, R, t)),
-            "the grid spans [0, 1]^3: it is centred at the origin, [-0.5, 0.5]^3",
-        ),
-        (
-            (pixels - 0.5, depth),
-            "the pixels are off by half a pixel: with K as given, (K x_cam)[:2] / z is already "
-            "the pixel coordinate (pixel (i, j)'s centre is at (j + 0.5, i + 0.5)), so nothing "
-            "is added or subtracted",
-        ),
-        (
-            (pixels + 0.5, depth),
-            "the pixels are off by half a pixel: (K x_cam)[:2] / z is already the pixel "
-            "coordinate, with pixel centres at j + 0.5; do not add 0.5 again",
-        ),
-        (
-            (pixels[..., ::-1], depth),
-            "x and y are swapped: the first coordinate is x, the column (u), the second y, "
-            "the row (v)",
-        ),
-        (
-            _pair(*transposed),
-            "the rotation is transposed: x_cam = R x; with points as rows [N, 3] that is "
-            "points @ R.T, not points @ R",
-        ),
-        (
-            (image[..., :2], depth),
-            "the pixels are not divided by z: a pinhole camera divides (K x_cam)[:2] by the depth",
-        ),
-        (
-            _pair(*shifted),
-            "the translation was subtracted before rotating, R (x - t): the camera maps "
-            "x_cam = R x + t",
-        ),
-        (
-            _pair(*_to_camera(centres, K, R, np.zeros(3))),
-            "the translation t is missing: x_cam = R x + t",
-        ),
-        (
-            (pixels, np.linalg.norm(camera, axis=-1)),
-            "the depth is the camera z coordinate, not the distance from the camera",
-        ),
-    ]
+def _shifted_pixels(resolution: int, K: Any, R: Any, t: Any, shift: float):
+    pixels, depth = _projected(resolution, K, R, t)
+    return pixels + shift, depth
+
+
+def _camera_image(resolution: int, K: Any, R: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
+    return _to_camera(_grid(resolution), K, R, t)
+
+
+#: Wrong answers ``(pixels, depth)``: only the parts of an answer that are wrong are compared.
+_PROJECT_MISTAKES = {
+    "the voxels' corners, not their centres, were projected: voxel idx has its centre "
+    "at -0.5 + (idx + 0.5) / R": (
+        lambda resolution, K, R, t: _pair(*_to_camera(_grid(resolution, 0.0), K, R, t))
+    ),
+    "the first two grid axes are swapped: np.meshgrid's default indexing='xy' puts y "
+    "first; grid[i, j, k] must be the point (x_i, y_j, z_k) (indexing='ij')": (
+        lambda resolution, K, R, t: _pair(*_to_camera(_grid(resolution, indexing="xy"), K, R, t))
+    ),
+    "the grid spans [0, 1]^3: it is centred at the origin, [-0.5, 0.5]^3": (
+        lambda resolution, K, R, t: _pair(*_to_camera(_grid(resolution) + 0.5, K, R, t))
+    ),
+    "the pixels are off by half a pixel: with K as given, (K x_cam)[:2] / z is already "
+    "the pixel coordinate (pixel (i, j)'s centre is at (j + 0.5, i + 0.5)), so nothing "
+    "is added or subtracted": (
+        lambda resolution, K, R, t: _shifted_pixels(resolution, K, R, t, -0.5)
+    ),
+    "the pixels are off by half a pixel: (K x_cam)[:2] / z is already the pixel "
+    "coordinate, with pixel centres at j + 0.5; do not add 0.5 again": (
+        lambda resolution, K, R, t: _shifted_pixels(resolution, K, R, t, 0.5)
+    ),
+    "x and y are swapped: the first coordinate is x, the column (u), the second y, the row (v)": (
+        lambda resolution, K, R, t: (
+            _projected(resolution, K, R, t)[0][..., ::-1],
+            _projected(resolution, K, R, t)[1],
+        )
+    ),
+    "the rotation is transposed: x_cam = R x; with points as rows [N, 3] that is "
+    "points @ R.T, not points @ R": (
+        lambda resolution, K, R, t: _pair(*_camera_image(resolution, K, R.T, t))
+    ),
+    "the pixels are not divided by z: a pinhole camera divides (K x_cam)[:2] by the depth": (
+        lambda resolution, K, R, t: (
+            _camera_image(resolution, K, R, t)[1][..., :2],
+            _camera_image(resolution, K, R, t)[0][..., 2],
+        )
+    ),
+    "the translation was subtracted before rotating, R (x - t): the camera maps x_cam = R x + t": (
+        lambda resolution, K, R, t: _pair(*_to_camera(_grid(resolution) - t, K, R, np.zeros(3)))
+    ),
+    "the translation t is missing: x_cam = R x + t": (
+        lambda resolution, K, R, t: _pair(*_camera_image(resolution, K, R, np.zeros(3)))
+    ),
+    "the depth is the camera z coordinate, not the distance from the camera": (
+        lambda resolution, K, R, t: (
+            _projected(resolution, K, R, t)[0],
+            np.linalg.norm(_camera_image(resolution, K, R, t)[0], axis=-1),
+        )
+    ),
+}
 
 
 def _explain_projection(
@@ -257,7 +259,7 @@ def _explain_projection(
             return "the depth has a trailing axis of 1: return [R, R, R]"
         return f"the depth must have the shape [R, R, R] = {want_depth.shape}"
     with np.errstate(all="ignore"):
-        for (wrong_pixels, wrong_depth), text in _project_mistakes(*case.args):
+        for (wrong_pixels, wrong_depth), text in wrong_answers(_PROJECT_MISTAKES, case):
             if (not wrong[0] or _close(pixels, wrong_pixels, case)) and (
                 not wrong[1] or _close(depth, wrong_depth, case)
             ):
@@ -304,6 +306,7 @@ define(
     "project_voxel_centres",
     _project_cases,
     _compare_projection,
+    mistakes=_PROJECT_MISTAKES,
     title="Project the voxel centres into a camera",
     references=[unprojection.project_points, unprojection.voxel_centres],
 )
@@ -345,101 +348,120 @@ def _unproject_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _unproject_mistakes(
+def _masks(
     features: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray, resolution: int
-) -> list[tuple[Any, str]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The projected voxel centres `[R, R, R, 2]`, and which project into the image and lie in
+    front of the camera, `[R, R, R]` each."""
     height, width = features.shape[:2]
     pixels, depth = _projected(resolution, K, R, t)
     u, v = pixels[..., 0], pixels[..., 1]
-    in_image = (u >= 0) & (u < width) & (v >= 0) & (v < height)
-    in_front = depth > 0
-    mask = (in_image & in_front)[..., None]
-    bilinear = bilinear_variant(features, pixels)
-    transposed, _ = _projected(resolution, K, R.T, t)
+    return pixels, (u >= 0) & (u < width) & (v >= 0) & (v < height), depth > 0
+
+
+def _sampled(features, K, R, t, resolution, keep="both", **sampling: Any) -> np.ndarray:
+    """The samples (:func:`~course_lib.grading.cases.bilinear_variant`'s ``sampling``) kept
+    where ``keep`` says: ``"both"`` (in the image and in front), ``"image"``, ``"front"``,
+    ``"inner"`` (in front, and inside the outermost pixel centres) or ``"all"``."""
+    pixels, in_image, in_front = _masks(features, K, R, t, resolution)
+    height, width = features.shape[:2]
+    u, v = pixels[..., 0], pixels[..., 1]
     inner = (u >= 0.5) & (u <= width - 0.5) & (v >= 0.5) & (v <= height - 0.5)
-    return [
-        (
-            bilinear_variant(features, pixels, nearest=True) * mask,
-            "nearest-pixel sampling: blend the four nearest pixel centres bilinearly instead "
-            "of taking the one pixel the point falls in",
-        ),
-        (
-            bilinear_variant(features, pixels, shift=0.0) * mask,
-            "off by half a pixel: pixel (i, j)'s value sits at its centre (j + 0.5, i + 0.5), "
-            "so the continuous indices are u - 0.5 and v - 0.5 before the blending",
-        ),
-        (
-            bilinear_variant(features, pixels, shift=1.0) * mask,
-            "off by half a pixel the other way: the continuous indices are u - 0.5 and "
-            "v - 0.5, not u - 1 and v - 1",
-        ),
-        (
-            bilinear_variant(features, pixels, swap=True) * mask,
-            "rows and columns are swapped: u (x) runs along the columns (axis 1 of features), "
-            "v (y) along the rows (axis 0)",
-        ),
-        (
-            bilinear_variant(features, pixels, zero_border=True) * mask,
-            "the border blends with zeros: within the image, points beyond the outermost pixel "
-            "centres take the border pixels' values (clamp the indices), not a blend with 0",
-        ),
-        (
-            bilinear * in_image[..., None],
-            "voxels behind the camera (z <= 0) were sampled: they must get zeros, even when "
-            "their projection falls inside the image",
-        ),
-        (
-            bilinear * in_front[..., None],
-            "voxels projecting outside the image were given the clamped border values: "
-            "outside 0 <= u < W, 0 <= v < H they must get zeros",
-        ),
-        (
-            bilinear,
-            "nothing is masked: voxels behind the camera or projecting outside the image must "
-            "get zeros",
-        ),
-        (
-            bilinear * (inner & in_front)[..., None],
-            "the outer half of the border pixels was zeroed: the image covers 0 <= u < W, "
-            "0 <= v < H, and between the border pixel centres and the image edge the border "
-            "value holds",
-        ),
-        (
-            bilinear_variant(features, transposed)
-            * (
-                (transposed[..., 0] >= 0)
-                & (transposed[..., 0] < width)
-                & (transposed[..., 1] >= 0)
-                & (transposed[..., 1] < height)
-                & (_projected(resolution, K, R.T, t)[1] > 0)
-            )[..., None],
-            "the rotation is transposed: x_cam = R x + t, i.e. points @ R.T for rows of points",
-        ),
-    ]
+    kept = {
+        "both": in_image & in_front,
+        "image": in_image,
+        "front": in_front,
+        "inner": inner & in_front,
+        "all": np.ones_like(in_front),
+    }[keep]
+    return bilinear_variant(features, pixels, **sampling) * kept[..., None]
 
 
-def _explain_unprojection(have: np.ndarray, case: Case) -> str | None:
-    features, K, R, t, resolution = case.args
-    features, K, R, t = (np.asarray(a, np.float64) for a in (features, K, R, t))
-    want = np.asarray(case.expected)
-    if have.shape != want.shape:
-        if have.shape == want.shape[:-1] + (want.shape[-1] + 1,):
-            return "one channel too many: no depth channel here, only the C sampled features"
-        if have.size == want.size:
-            return f"reshape the samples to the grid, [R, R, R, C] = {want.shape}"
-        return f"wrong shape: one C-vector per voxel, [R, R, R, C] = {want.shape}"
-    if not np.all(np.isfinite(have)):
-        return "NaN or Inf: voxels behind the camera or outside the image must get exact zeros"
-    return first_match(
-        have, _unproject_mistakes(features, K, R, t, resolution), case.rtol, case.atol
-    )
+def _nan_outside(features, K, R, t, resolution) -> np.ndarray:
+    """The samples, NaN (not zero) where a voxel is behind the camera or outside the image."""
+    pixels, in_image, in_front = _masks(features, K, R, t, resolution)
+    return np.where((in_image & in_front)[..., None], bilinear_variant(features, pixels), np.nan)
+
+
+def _other_size(have: np.ndarray, case: Case) -> bool:
+    return other_shape(have, case) and have.size == np.size(case.expected)
+
+
+_UNPROJECT_MISTAKES = {
+    "one channel too many: no depth channel here, only the C sampled features": Mistake(
+        lambda features, K, R, t, resolution: np.concatenate(
+            [
+                _sampled(features, K, R, t, resolution),
+                _projected(resolution, K, R, t)[1][..., None],
+            ],
+            axis=-1,
+        ),
+        match="shape",
+    ),
+    "reshape the samples to the grid, [R, R, R, C] = {want}": Mistake(
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution).reshape(
+            -1, features.shape[-1]
+        ),
+        match=_other_size,
+        fields=shapes,
+    ),
+    "wrong shape: one C-vector per voxel, [R, R, R, C] = {want}": Mistake(
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution)[..., 0],
+        match=other_shape,
+        fields=shapes,
+    ),
+    "NaN or Inf: voxels behind the camera or outside the image must get exact zeros": Mistake(
+        _nan_outside, match=not_finite
+    ),
+    "nearest-pixel sampling: blend the four nearest pixel centres bilinearly instead "
+    "of taking the one pixel the point falls in": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, nearest=True)
+    ),
+    "off by half a pixel: pixel (i, j)'s value sits at its centre (j + 0.5, i + 0.5), "
+    "so the continuous indices are u - 0.5 and v - 0.5 before the blending": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, shift=0.0)
+    ),
+    "off by half a pixel the other way: the continuous indices are u - 0.5 and "
+    "v - 0.5, not u - 1 and v - 1": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, shift=1.0)
+    ),
+    "rows and columns are swapped: u (x) runs along the columns (axis 1 of features), "
+    "v (y) along the rows (axis 0)": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, swap=True)
+    ),
+    "the border blends with zeros: within the image, points beyond the outermost pixel "
+    "centres take the border pixels' values (clamp the indices), not a blend with 0": (
+        lambda features, K, R, t, resolution: _sampled(
+            features, K, R, t, resolution, zero_border=True
+        )
+    ),
+    "voxels behind the camera (z <= 0) were sampled: they must get zeros, even when "
+    "their projection falls inside the image": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, "image")
+    ),
+    "voxels projecting outside the image were given the clamped border values: "
+    "outside 0 <= u < W, 0 <= v < H they must get zeros": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, "front")
+    ),
+    "nothing is masked: voxels behind the camera or projecting outside the image must get zeros": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, "all")
+    ),
+    "the outer half of the border pixels was zeroed: the image covers 0 <= u < W, "
+    "0 <= v < H, and between the border pixel centres and the image edge the border "
+    "value holds": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R, t, resolution, "inner")
+    ),
+    "the rotation is transposed: x_cam = R x + t, i.e. points @ R.T for rows of points": (
+        lambda features, K, R, t, resolution: _sampled(features, K, R.T, t, resolution)
+    ),
+}
 
 
 define(
     TOPIC,
     "unproject_features",
     _unproject_cases,
-    numeric_compare(_explain_unprojection),
+    mistakes=_UNPROJECT_MISTAKES,
     title="Unproject a feature map into the voxel grid",
     references=[unprojection.unproject],
 )
@@ -517,79 +539,73 @@ def _ratios(predicted: np.ndarray, target: np.ndarray, empty: float) -> dict[str
     }
 
 
-def _iou_mistakes(predicted: np.ndarray, target: np.ndarray) -> list[tuple[Any, str]]:
+def _batch_ratios(predicted: np.ndarray, target: np.ndarray, empty: float) -> dict:
+    """:func:`_ratios` of a batch, or of one grid as a batch of one."""
     if predicted.ndim == 3:
-        # a [R, R, R] grid read as R shapes [R, R]
-        slices = _ratios(predicted[..., None], target[..., None], 1.0)["iou"]
         predicted, target = predicted[None], target[None]
-    else:
-        slices = None
-    ones, zeros = _ratios(predicted, target, 1.0), _ratios(predicted, target, 0.0)
-    mistakes = [
-        (
-            np.mean(zeros["iou"]),
-            "where both grids are empty the IoU is defined as 1 (a perfect prediction of "
-            "nothing), not 0",
+    return _ratios(predicted, target, empty)
+
+
+def _mean_ratio(name: str, empty: float = 1.0):
+    """A wrong answer: the mean of the per-shape ratio ``name`` of :func:`_ratios`."""
+    return lambda predicted, target: np.mean(_batch_ratios(predicted, target, empty)[name])
+
+
+def _unguarded_iou(predicted: np.ndarray, target: np.ndarray) -> np.ndarray:
+    p, t = predicted > 0.5, target > 0.5
+    return np.mean(np.sum(p & t, axis=(-3, -2, -1)) / np.sum(p | t, axis=(-3, -2, -1)))
+
+
+_IOU_MISTAKES = {
+    "NaN: when both grids are empty the union is 0; define the IoU as 1 there": Mistake(
+        _unguarded_iou, match=not_finite
+    ),
+    "average the per-shape IoUs: one number for the batch": Mistake(
+        lambda predicted, target: (
+            _batch_ratios(predicted, target, 1.0)["iou"] if predicted.ndim == 4 else None
         ),
-        (
-            np.mean(ones["recall"]),
-            "divided by the target's occupied voxels only: that is the recall; the union "
-            "counts the voxels occupied in either grid",
-        ),
-        (
-            np.mean(ones["precision"]),
-            "divided by the predicted occupied voxels only: that is the precision; the union "
-            "counts the voxels occupied in either grid",
-        ),
-        (
-            np.mean(ones["twice"]),
-            "the union counts the overlap twice: |A| + |B| includes the intersection twice, "
-            "so the union is |A| + |B| - |A and B| (or the count of A or B)",
-        ),
-        (
-            np.mean(ones["dice"]),
-            "that is the Dice coefficient 2|A and B| / (|A| + |B|), not the IoU",
-        ),
-        (
-            1.0 - np.mean(ones["iou"]),
-            "that is 1 - IoU (the Jaccard distance): return the IoU itself",
-        ),
-        (
-            ones["pooled"],
-            "the intersections and unions of the whole batch were summed before dividing: "
-            "compute one IoU per shape, then average them",
-        ),
-    ]
-    if slices is not None:
-        mistakes.append(
-            (
-                np.mean(slices),
-                "a single grid [R, R, R] was read as a batch of R slices: a 3-D input is one "
-                "shape, with one IoU over all its voxels",
-            )
+        match="shape",
+    ),
+    "return one number (a scalar), not an array holding it": Mistake(
+        lambda predicted, target: np.reshape(_mean_ratio("iou")(predicted, target), (1, 1)),
+        match=lambda have, case: other_shape(have, case) and have.size == 1,
+    ),
+    "return one number (a scalar)": Mistake(
+        lambda predicted, target: np.full(2, _mean_ratio("iou")(predicted, target)),
+        match=other_shape,
+    ),
+    "where both grids are empty the IoU is defined as 1 (a perfect prediction of "
+    "nothing), not 0": _mean_ratio("iou", empty=0.0),
+    "divided by the target's occupied voxels only: that is the recall; the union "
+    "counts the voxels occupied in either grid": _mean_ratio("recall"),
+    "divided by the predicted occupied voxels only: that is the precision; the union "
+    "counts the voxels occupied in either grid": _mean_ratio("precision"),
+    "the union counts the overlap twice: |A| + |B| includes the intersection twice, "
+    "so the union is |A| + |B| - |A and B| (or the count of A or B)": _mean_ratio("twice"),
+    "that is the Dice coefficient 2|A and B| / (|A| + |B|), not the IoU": _mean_ratio("dice"),
+    "that is 1 - IoU (the Jaccard distance): return the IoU itself": (
+        lambda predicted, target: 1.0 - _mean_ratio("iou")(predicted, target)
+    ),
+    "the intersections and unions of the whole batch were summed before dividing: "
+    "compute one IoU per shape, then average them": (
+        lambda predicted, target: _batch_ratios(predicted, target, 1.0)["pooled"]
+    ),
+    "a single grid [R, R, R] was read as a batch of R slices: a 3-D input is one "
+    "shape, with one IoU over all its voxels": (
+        lambda predicted, target: (
+            np.mean(_ratios(predicted[..., None], target[..., None], 1.0)["iou"])
+            if predicted.ndim == 3
+            else None
         )
-    return mistakes
-
-
-def _explain_iou(have: np.ndarray, case: Case) -> str | None:
-    predicted, target = (np.asarray(a, np.float64) for a in case.args)
-    if not np.all(np.isfinite(have)):
-        return "NaN: when both grids are empty the union is 0; define the IoU as 1 there"
-    if have.shape != ():
-        count = 1 if predicted.ndim == 3 else len(predicted)
-        if predicted.ndim == 4 and have.shape == (count,):
-            return "average the per-shape IoUs: one number for the batch"
-        if have.size == 1:
-            return "return one number (a scalar), not an array holding it"
-        return "return one number (a scalar)"
-    return first_match(have, _iou_mistakes(predicted, target), case.rtol, case.atol)
+    ),
+}
 
 
 define(
     TOPIC,
     "voxel_iou",
     _iou_cases,
-    numeric_compare(_explain_iou),
+    mistakes=_IOU_MISTAKES,
     title="Intersection over union of voxel grids",
     references=[training.voxel_iou],
 )

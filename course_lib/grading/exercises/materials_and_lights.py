@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.cases import reference_cases
 from course_lib.grading.exercise import Case, define
 from course_lib.graphics.rendering.reflectance import blinn_phong, lambertian
 
@@ -98,61 +98,68 @@ def _blinn_phong_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, blinn_phong.brdf, hint=_BLINN_PHONG_HINT, rtol=1e-4, atol=1e-6)
 
 
-def _blinn_phong_mistakes(args: tuple) -> list[tuple[np.ndarray, str]]:
-    incoming, outgoing, normal, shininess, albedo = (np.asarray(a, np.float64) for a in args)
-    visible = _visible(incoming, outgoing, normal)
-    norm = (shininess + 8.0) / (8.0 * np.pi)
+def _lobe(cosine: np.ndarray, shininess: np.ndarray) -> np.ndarray:
+    return np.maximum(cosine, 0.0) ** shininess
 
-    def lobe(cosine: np.ndarray) -> np.ndarray:
-        return np.maximum(cosine, 0.0) ** shininess
 
-    right = albedo * norm * lobe(_dot(normal, _unit(-incoming + outgoing)))
-    wrong_half = albedo * norm * lobe(_dot(normal, _unit(incoming + outgoing)))
+def _normalization(shininess: np.ndarray) -> np.ndarray:
+    return (shininess + 8.0) / (8.0 * np.pi)
+
+
+def _half_lobe(incoming, outgoing, normal, shininess, light_sign=-1.0) -> np.ndarray:
+    """``max(n . h, 0)^s`` with ``h = normalize(light_sign * incoming + outgoing)``."""
+    return _lobe(_dot(normal, _unit(light_sign * incoming + outgoing)), shininess)
+
+
+def _phong_lobe(incoming, outgoing, normal, shininess) -> np.ndarray:
     mirror = incoming - 2.0 * _dot(incoming, normal) * normal
-    phong_lobe = albedo * norm * lobe(_dot(mirror, outgoing))
-    phong_normalized = albedo * (shininess + 2.0) / (2.0 * np.pi) * lobe(_dot(mirror, outgoing))
-    return [
-        (
-            np.where(visible, wrong_half, 0.0),
-            "the half vector uses the incoming direction: it points toward the surface, so the "
-            "direction to the light is l = -direction_incoming_light, and h = normalize(l + v)",
-        ),
-        (
-            right,
-            "nothing is zeroed below the horizon: return 0 where n . l <= 0 or n . v <= 0 "
-            "(l = -direction_incoming_light)",
-        ),
-        (
-            np.where(_dot(normal, -incoming) > 0, right, 0.0),
-            "only the light is checked: the value is also 0 where the viewer is below the "
-            "surface (n . v <= 0)",
-        ),
-        (
-            np.where(visible, phong_lobe, 0.0),
-            "that is Phong's lobe (the reflection vector r . v): Blinn-Phong uses n . h with the "
-            "half vector h = normalize(l + v)",
-        ),
-        (
-            np.where(visible, phong_normalized, 0.0),
-            "that is the Phong BRDF: Blinn-Phong uses n . h with the half vector and the factor "
-            "(s + 8) / (8 pi)",
-        ),
-        (
-            np.where(visible, albedo * lobe(_dot(normal, _unit(-incoming + outgoing))), 0.0),
-            "the normalization is missing: multiply by (shininess + 8) / (8 pi)",
-        ),
-    ]
+    return _lobe(_dot(mirror, outgoing), shininess)
 
 
-def _explain_blinn_phong(have: np.ndarray, case: Case) -> str | None:
-    return first_match(have, _blinn_phong_mistakes(case.args), case.rtol, case.atol)
+def _where_visible(incoming, outgoing, normal, value) -> np.ndarray:
+    return np.where(_visible(incoming, outgoing, normal), value, 0.0)
+
+
+_BLINN_PHONG_MISTAKES = {
+    "the half vector uses the incoming direction: it points toward the surface, so the "
+    "direction to the light is l = -direction_incoming_light, and h = normalize(l + v)": (
+        lambda i, o, n, s, a: _where_visible(
+            i, o, n, a * _normalization(s) * _half_lobe(i, o, n, s, light_sign=1.0)
+        )
+    ),
+    "nothing is zeroed below the horizon: return 0 where n . l <= 0 or n . v <= 0 "
+    "(l = -direction_incoming_light)": (
+        lambda i, o, n, s, a: a * _normalization(s) * _half_lobe(i, o, n, s)
+    ),
+    "only the light is checked: the value is also 0 where the viewer is below the "
+    "surface (n . v <= 0)": (
+        lambda i, o, n, s, a: np.where(
+            _dot(n, -i) > 0, a * _normalization(s) * _half_lobe(i, o, n, s), 0.0
+        )
+    ),
+    "that is Phong's lobe (the reflection vector r . v): Blinn-Phong uses n . h with the "
+    "half vector h = normalize(l + v)": (
+        lambda i, o, n, s, a: _where_visible(
+            i, o, n, a * _normalization(s) * _phong_lobe(i, o, n, s)
+        )
+    ),
+    "that is the Phong BRDF: Blinn-Phong uses n . h with the half vector and the factor "
+    "(s + 8) / (8 pi)": (
+        lambda i, o, n, s, a: _where_visible(
+            i, o, n, a * (s + 2.0) / (2.0 * np.pi) * _phong_lobe(i, o, n, s)
+        )
+    ),
+    "the normalization is missing: multiply by (shininess + 8) / (8 pi)": (
+        lambda i, o, n, s, a: _where_visible(i, o, n, a * _half_lobe(i, o, n, s))
+    ),
+}
 
 
 define(
     TOPIC,
     "blinn_phong_brdf",
     _blinn_phong_cases,
-    numeric_compare(_explain_blinn_phong),
+    mistakes=_BLINN_PHONG_MISTAKES,
     title="The energy-normalized Blinn-Phong BRDF",
     references=[blinn_phong.brdf],
 )
@@ -181,44 +188,40 @@ def _lambertian_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, lambertian.brdf, hint=_LAMBERTIAN_HINT, rtol=1e-4, atol=1e-6)
 
 
-def _explain_lambertian(have: np.ndarray, case: Case) -> str | None:
-    incoming, outgoing, normal, albedo = (np.asarray(a, np.float64) for a in case.args)
-    visible = _visible(incoming, outgoing, normal)
-    cosine = np.maximum(_dot(normal, -incoming), 0.0)
-    mistakes = [
-        (np.where(visible, albedo, 0.0), "the 1/pi is missing: the Lambertian BRDF is albedo / pi"),
-        (
-            np.broadcast_to(albedo / np.pi, case.expected.shape),
-            "nothing is zeroed below the horizon: return 0 where n . l <= 0 or n . v <= 0",
-        ),
-        (
-            np.broadcast_to(albedo, case.expected.shape),
-            "the 1/pi is missing and nothing is zeroed below the horizon",
-        ),
-        (
-            np.where(_dot(normal, -incoming) > 0, albedo / np.pi, 0.0),
-            "only the light is checked: the value is also 0 where the viewer is below the "
-            "surface (n . v <= 0)",
-        ),
-        (
-            np.where(_dot(normal, incoming) > 0, albedo / np.pi, 0.0)
-            * (_dot(normal, outgoing) > 0),
-            "the light's side is flipped: direction_incoming_light points toward the surface, "
-            "so the light is above when n . (-direction_incoming_light) > 0",
-        ),
-        (
-            np.where(visible, albedo / np.pi * cosine, 0.0),
-            "the cosine n . l belongs to the shading, not to the BRDF: return albedo / pi",
-        ),
-    ]
-    return first_match(have, mistakes, case.rtol, case.atol)
+def _everywhere(incoming: np.ndarray, albedo: np.ndarray) -> np.ndarray:
+    """``albedo`` at every direction, zeroed nowhere."""
+    return np.broadcast_to(
+        albedo, np.broadcast_shapes(albedo.shape, _dot(incoming, incoming).shape)
+    )
+
+
+_LAMBERTIAN_MISTAKES = {
+    "the 1/pi is missing: the Lambertian BRDF is albedo / pi": (
+        lambda i, o, n, a: _where_visible(i, o, n, a)
+    ),
+    "nothing is zeroed below the horizon: return 0 where n . l <= 0 or n . v <= 0": (
+        lambda i, o, n, a: _everywhere(i, a / np.pi)
+    ),
+    "the 1/pi is missing and nothing is zeroed below the horizon": (
+        lambda i, o, n, a: _everywhere(i, a)
+    ),
+    "only the light is checked: the value is also 0 where the viewer is below the "
+    "surface (n . v <= 0)": lambda i, o, n, a: np.where(_dot(n, -i) > 0, a / np.pi, 0.0),
+    "the light's side is flipped: direction_incoming_light points toward the surface, "
+    "so the light is above when n . (-direction_incoming_light) > 0": (
+        lambda i, o, n, a: np.where(_dot(n, i) > 0, a / np.pi, 0.0) * (_dot(n, o) > 0)
+    ),
+    "the cosine n . l belongs to the shading, not to the BRDF: return albedo / pi": (
+        lambda i, o, n, a: _where_visible(i, o, n, a / np.pi * np.maximum(_dot(n, -i), 0.0))
+    ),
+}
 
 
 define(
     TOPIC,
     "lambertian_brdf",
     _lambertian_cases,
-    numeric_compare(_explain_lambertian),
+    mistakes=_LAMBERTIAN_MISTAKES,
     title="The Lambertian BRDF",
     references=[lambertian.brdf],
 )

@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.data.meshes import load_mesh
-from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.cases import Mistake, not_finite, other_shape, reference_cases, shapes
 from course_lib.grading.exercise import Case, define
 from course_lib.graphics.geometry.representation import mesh
 
@@ -122,79 +122,94 @@ def _rows_normalized(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(sums > 0, sums, 1.0)
 
 
-def _adjacency_mistakes(triangles: np.ndarray, num_vertices: int) -> list[tuple[Any, str]]:
-    want = adjacency_dense(triangles, num_vertices)
-    binary = (want != 0).astype(np.float64)
+def _binary(triangles: np.ndarray, num_vertices: int) -> np.ndarray:
+    """The 0/1 adjacency."""
+    return (adjacency_dense(triangles, num_vertices) != 0).astype(np.float64)
+
+
+def _symmetric_normalization(triangles: np.ndarray, num_vertices: int) -> np.ndarray:
+    binary = _binary(triangles, num_vertices)
     degree = binary.sum(axis=1)
     inverse_sqrt = np.where(degree > 0, 1.0 / np.sqrt(np.maximum(degree, 1.0)), 0.0)
-    return [
-        (
-            binary,
-            "not row-normalized: that is the 0/1 adjacency; divide row i by deg(i), the number "
-            "of i's neighbours, so that each row sums to 1",
-        ),
-        (
-            want.T,
-            "normalized by columns: entry (i, j) must be 1 / deg(i), the degree of the ROW's "
-            "vertex, so that rows (not columns) sum to 1",
-        ),
-        (
-            inverse_sqrt[:, None] * binary * inverse_sqrt[None, :],
-            "that is the symmetric normalization 1 / sqrt(deg(i) deg(j)); this exercise wants "
-            "the row normalization 1 / deg(i)",
-        ),
-        (
-            _rows_normalized(_edge_counts(triangles, num_vertices, directed=False)),
-            "an edge shared by two triangles (or a repeated face) was counted more than once: "
-            "set A[i, j] = 1, do not add 1 per triangle",
-        ),
-        (
-            mesh.adjacency(triangles, num_vertices, self_loops=True, dtype=tf.float64),
-            "self loops present: a vertex is not its own neighbour here; keep the diagonal at 0",
-        ),
-        (
-            _rows_normalized(np.minimum(_edge_counts(triangles, num_vertices, True), 1.0)),
-            "asymmetric: each edge (a, b) of a triangle must be added in both directions, "
-            "A[a, b] and A[b, a]",
-        ),
-    ]
+    return inverse_sqrt[:, None] * binary * inverse_sqrt[None, :]
 
 
-def _explain_adjacency(have: np.ndarray, case: Case) -> str | None:
-    triangles, num_vertices = case.args
-    triangles = np.asarray(triangles)
-    want = np.asarray(case.expected)
-    if have.shape != want.shape:
-        largest = int(triangles.max()) + 1
-        if have.shape == (largest, largest):
-            return (
-                "wrong shape: the size is num_vertices, not the largest index in triangles plus "
-                "one (the last vertices may belong to no triangle)"
-            )
-        return f"wrong shape: return a dense [V, V] matrix with V = num_vertices = {num_vertices}"
-    if not np.all(np.isfinite(have)):
-        return (
-            "NaN or Inf: a vertex that no triangle uses has deg = 0; leave its row at zero "
-            "instead of dividing by 0"
+def _row_sums_not_one(have: np.ndarray, case: Case) -> bool:
+    return not np.allclose(_used_row_sums(have, case), 1.0, rtol=case.rtol, atol=case.atol)
+
+
+def _used_row_sums(have: np.ndarray, case: Case) -> np.ndarray:
+    """The sums of the rows of the vertices that have neighbours."""
+    return have.sum(axis=1)[_degrees(case.expected) > 0]
+
+
+_ADJACENCY_MISTAKES = {
+    "wrong shape: the size is num_vertices, not the largest index in triangles plus "
+    "one (the last vertices may belong to no triangle)": Mistake(
+        lambda triangles, num_vertices: adjacency_dense(triangles, int(triangles.max()) + 1),
+        match="shape",
+    ),
+    "wrong shape: return a dense [V, V] matrix with V = num_vertices = {V}": Mistake(
+        lambda triangles, num_vertices: adjacency_dense(triangles, num_vertices)[:-1],
+        match=other_shape,
+        fields=lambda have, case: {"V": case.args[1]},
+    ),
+    "NaN or Inf: a vertex that no triangle uses has deg = 0; leave its row at zero "
+    "instead of dividing by 0": Mistake(
+        lambda triangles, num_vertices: (
+            _binary(triangles, num_vertices)
+            / _binary(triangles, num_vertices).sum(axis=1, keepdims=True)
+        ),
+        match=not_finite,
+    ),
+    "not row-normalized: that is the 0/1 adjacency; divide row i by deg(i), the number "
+    "of i's neighbours, so that each row sums to 1": _binary,
+    "normalized by columns: entry (i, j) must be 1 / deg(i), the degree of the ROW's "
+    "vertex, so that rows (not columns) sum to 1": (
+        lambda triangles, num_vertices: adjacency_dense(triangles, num_vertices).T
+    ),
+    "that is the symmetric normalization 1 / sqrt(deg(i) deg(j)); this exercise wants "
+    "the row normalization 1 / deg(i)": _symmetric_normalization,
+    "an edge shared by two triangles (or a repeated face) was counted more than once: "
+    "set A[i, j] = 1, do not add 1 per triangle": (
+        lambda triangles, num_vertices: _rows_normalized(
+            _edge_counts(triangles, num_vertices, directed=False)
         )
-    candidates = []
-    for wrong, text in _adjacency_mistakes(triangles, num_vertices):
-        if isinstance(wrong, tf.sparse.SparseTensor):
-            wrong = tf.sparse.to_dense(wrong).numpy()
-        candidates.append((wrong, text))
-    guess = first_match(have, candidates, case.rtol, case.atol)
-    if guess:
-        return guess
-    if np.any(np.diagonal(have) != 0):
-        return "self loops present: the diagonal must be 0"
-    if not np.array_equal(have != 0, have.T != 0):
-        return "asymmetric: j must be a neighbour of i exactly when i is a neighbour of j"
-    if not np.array_equal(have != 0, want != 0):
-        return "the neighbours are wrong: A[i, j] is nonzero exactly when i and j share an edge"
-    sums = have.sum(axis=1)[_degrees(want) > 0]
-    if not np.allclose(sums, 1.0, rtol=case.rtol, atol=case.atol):
-        return f"not row-normalized: a row sums to {sums[~np.isclose(sums, 1.0)][0]:.4g}, not 1"
-    return None
+    ),
+    "self loops present: a vertex is not its own neighbour here; keep the diagonal at 0": (
+        lambda triangles, num_vertices: tf.sparse.to_dense(
+            mesh.adjacency(triangles, num_vertices, self_loops=True, dtype=tf.float64)
+        ).numpy()
+    ),
+    "asymmetric: each edge (a, b) of a triangle must be added in both directions, "
+    "A[a, b] and A[b, a]": (
+        lambda triangles, num_vertices: _rows_normalized(
+            np.minimum(_edge_counts(triangles, num_vertices, True), 1.0)
+        )
+    ),
+    # what the result shows when it is none of the wrong answers above
+    "self loops present: the diagonal must be 0": Mistake(
+        lambda triangles, num_vertices: (
+            adjacency_dense(triangles, num_vertices) + 0.5 * np.eye(num_vertices)
+        ),
+        match=lambda have, case: bool(np.any(np.diagonal(have) != 0)),
+    ),
+    "asymmetric: j must be a neighbour of i exactly when i is a neighbour of j": Mistake(
+        lambda triangles, num_vertices: np.triu(adjacency_dense(triangles, num_vertices)),
+        match=lambda have, case: not np.array_equal(have != 0, have.T != 0),
+    ),
+    "the neighbours are wrong: A[i, j] is nonzero exactly when i and j share an edge": Mistake(
+        lambda triangles, num_vertices: _rows_normalized(1.0 - np.eye(num_vertices)),
+        match=lambda have, case: not np.array_equal(have != 0, case.expected != 0),
+    ),
+    "not row-normalized: a row sums to {sum:.4g}, not 1": Mistake(
+        lambda triangles, num_vertices: 2.0 * adjacency_dense(triangles, num_vertices),
+        match=_row_sums_not_one,
+        fields=lambda have, case: {
+            "sum": next(x for x in _used_row_sums(have, case) if not np.isclose(x, 1.0))
+        },
+    ),
+}
 
 
 def _run_adjacency(obj: Any, case: Case) -> Any:
@@ -208,7 +223,7 @@ define(
     TOPIC,
     "adjacency_from_faces",
     _adjacency_cases,
-    numeric_compare(_explain_adjacency),
+    mistakes=_ADJACENCY_MISTAKES,
     title="The row-normalized vertex adjacency of a triangle mesh",
     references=[mesh.adjacency, mesh.edges],
     run_case=_run_adjacency,
@@ -299,71 +314,97 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(length > 0, length, 1.0)
 
 
-def _normals_mistakes(vertices: np.ndarray, triangles: np.ndarray) -> list[tuple[Any, str]]:
-    crosses = _cross_products(vertices, triangles)
-    summed = _scatter(crosses, triangles, len(vertices))
-    return [
-        (
-            summed,
-            "normals not unit length: divide each vertex's summed cross products by their length",
-        ),
-        (
-            -_unit(summed),
-            "flipped orientation: the normals point inward; with counter-clockwise triangles "
-            "the outward normal is (b - a) x (c - a), not (c - a) x (b - a)",
-        ),
-        (
-            _unit(_scatter(_unit(crosses), triangles, len(vertices))),
-            "each triangle weighs the same: the faces' unit normals were averaged; add the raw "
-            "cross products (length = twice the area) so that large triangles weigh more",
-        ),
-        (
-            _unit(_first_corner(crosses, triangles, len(vertices))),
-            "each triangle's normal was added to its first corner only; add it to all three "
-            "corners a, b and c",
-        ),
-    ]
+def _summed(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Each vertex's sum of its triangles' cross products."""
+    return _scatter(_cross_products(vertices, triangles), triangles, len(vertices))
 
 
-def _explain_normals(have: np.ndarray, case: Case) -> str | None:
-    vertices, triangles = (np.asarray(a) for a in case.args)
-    want = np.asarray(case.expected)
-    if have.shape != want.shape:
-        if have.shape == (len(triangles), 3):
-            return (
-                "those are face normals, one per triangle; add each to its three vertices to "
-                f"get one normal per vertex, shape ({len(vertices)}, 3)"
-            )
-        return f"wrong shape: one normal per vertex, shape ({len(vertices)}, 3)"
-    if not np.all(np.isfinite(have)):
-        return (
-            "NaN on a degenerate face or an unused vertex: a zero-area triangle has the cross "
-            "product 0, and a vertex in no triangle the sum 0; normalize with a guard "
-            "(divide by the length only where it is > 0) so that they give the zero vector"
+def _proper(case: Case) -> np.ndarray:
+    """Which vertices belong to a triangle of nonzero area (their normal is a unit vector)."""
+    return np.linalg.norm(case.expected, axis=-1) > 0.5
+
+
+def _not_unit(have: np.ndarray, case: Case) -> bool:
+    lengths = np.linalg.norm(have, axis=-1)[_proper(case)]
+    return not np.allclose(lengths, 1.0, rtol=1e-3, atol=1e-4)
+
+
+def _mostly_flipped(case: Case) -> np.ndarray:
+    """The expected normals, all but the longest flipped."""
+    flipped = -np.asarray(case.expected, np.float64)
+    longest = np.argmax(np.linalg.norm(flipped, axis=-1))
+    flipped[longest] = case.expected[longest]
+    return flipped
+
+
+def _vertex_count(have: np.ndarray, case: Case) -> dict[str, int]:
+    return {"V": len(case.args[0])}
+
+
+_NORMALS_MISTAKES = {
+    "those are face normals, one per triangle; add each to its three vertices to "
+    "get one normal per vertex, shape ({V}, 3)": Mistake(
+        lambda vertices, triangles: _unit(_cross_products(vertices, triangles)),
+        match="shape",
+        fields=_vertex_count,
+    ),
+    "wrong shape: one normal per vertex, shape ({V}, 3)": Mistake(
+        lambda vertices, triangles: _summed(vertices, triangles).T,
+        match=other_shape,
+        fields=_vertex_count,
+    ),
+    "NaN on a degenerate face or an unused vertex: a zero-area triangle has the cross "
+    "product 0, and a vertex in no triangle the sum 0; normalize with a guard "
+    "(divide by the length only where it is > 0) so that they give the zero vector": Mistake(
+        lambda vertices, triangles: (
+            _summed(vertices, triangles)
+            / np.linalg.norm(_summed(vertices, triangles), axis=-1, keepdims=True)
+        ),
+        match=not_finite,
+    ),
+    "normals not unit length: divide each vertex's summed cross products by their length": (
+        _summed
+    ),
+    "flipped orientation: the normals point inward; with counter-clockwise triangles "
+    "the outward normal is (b - a) x (c - a), not (c - a) x (b - a)": (
+        lambda vertices, triangles: -_unit(_summed(vertices, triangles))
+    ),
+    "each triangle weighs the same: the faces' unit normals were averaged; add the raw "
+    "cross products (length = twice the area) so that large triangles weigh more": (
+        lambda vertices, triangles: _unit(
+            _scatter(_unit(_cross_products(vertices, triangles)), triangles, len(vertices))
         )
-    guess = first_match(
-        have, _normals_mistakes(vertices.astype(np.float64), triangles), case.rtol, case.atol
-    )
-    if guess:
-        return guess
-    lengths = np.linalg.norm(have, axis=-1)
-    unit = np.linalg.norm(want, axis=-1) > 0.5
-    if not np.allclose(lengths[unit], 1.0, rtol=1e-3, atol=1e-4):
-        return (
-            "normals not unit length: every vertex used by a triangle of nonzero area needs |n| = 1"
+    ),
+    "each triangle's normal was added to its first corner only; add it to all three "
+    "corners a, b and c": (
+        lambda vertices, triangles: _unit(
+            _first_corner(_cross_products(vertices, triangles), triangles, len(vertices))
         )
-    if np.any(lengths[~unit] > 1e-4):
-        return "a vertex without a proper triangle (zero area, or none) must get the zero vector"
-    if np.mean(np.sum(have[unit] * want[unit], axis=-1) < 0) > 0.5:
-        return "flipped orientation: most normals point inward; use (b - a) x (c - a)"
-    return None
+    ),
+    # what the result shows when it is none of the wrong answers above
+    "normals not unit length: every vertex used by a triangle of nonzero area needs |n| = 1": (
+        Mistake(lambda case: 0.5 * case.expected, uses="case", match=_not_unit)
+    ),
+    "a vertex without a proper triangle (zero area, or none) must get the zero vector": Mistake(
+        lambda case: np.where(_proper(case)[:, None], case.expected, [1.0, 0.0, 0.0]),
+        uses="case",
+        match=lambda have, case: bool(np.any(np.linalg.norm(have, axis=-1)[~_proper(case)] > 1e-4)),
+    ),
+    "flipped orientation: most normals point inward; use (b - a) x (c - a)": Mistake(
+        _mostly_flipped,
+        uses="case",
+        match=lambda have, case: (
+            np.mean(np.sum(have * case.expected, axis=-1)[_proper(case)] < 0) > 0.5
+        ),
+    ),
+}
 
 
 define(
     TOPIC,
     "vertex_normals",
     _normals_cases,
-    numeric_compare(_explain_normals),
+    mistakes=_NORMALS_MISTAKES,
     title="Area-weighted vertex normals",
     references=[mesh.vertex_normals],
 )
@@ -438,6 +479,12 @@ def _relu(x: np.ndarray) -> np.ndarray:
 
 
 _CONV_MISTAKES = {
+    "the weights were not applied: multiply by W [C, D] to get [V, D]": Mistake(
+        lambda x, a, w: _relu(a @ x), match="shape"
+    ),
+    "wrong shape: one row of D = {want[1]} features per vertex, {want}": Mistake(
+        lambda x, a, w: _relu(a @ x @ w).T, match=other_shape, fields=shapes
+    ),
     "the ReLU is missing: negative values must become 0 (np.maximum(..., 0) or tf.nn.relu)": (
         lambda x, a, w: a @ x @ w
     ),
@@ -454,29 +501,18 @@ _CONV_MISTAKES = {
     "mean): multiply by the given adjacency itself": (
         lambda x, a, w: _relu((a != 0).astype(np.float64) @ x @ w)
     ),
+    # what the result shows when it is none of the wrong answers above
+    "negative values: the ReLU must clip them to 0": Mistake(
+        lambda x, a, w: np.minimum(a @ x @ w, 0.0),
+        match=lambda have, case: not other_shape(have, case) and bool(np.any(have < -case.atol)),
+    ),
 }
-
-
-def _explain_conv(have: np.ndarray, case: Case) -> str | None:
-    features, adjacency, weights = (np.asarray(v, np.float64) for v in case.args)
-    want = np.asarray(case.expected)
-    if have.shape != want.shape:
-        if have.shape == (want.shape[0], features.shape[1]):
-            return "the weights were not applied: multiply by W [C, D] to get [V, D]"
-        return f"wrong shape: one row of D = {want.shape[1]} features per vertex, {want.shape}"
-    candidates = (
-        (mistake(features, adjacency, weights), text) for text, mistake in _CONV_MISTAKES.items()
-    )
-    guess = first_match(have, candidates, case.rtol, case.atol)
-    if guess is None and np.any(have < -case.atol):
-        return "negative values: the ReLU must clip them to 0"
-    return guess
 
 
 define(
     TOPIC,
     "graph_conv_step",
     _conv_cases,
-    numeric_compare(_explain_conv),
+    mistakes=_CONV_MISTAKES,
     title="One step of a graph convolution, relu(A X W)",
 )

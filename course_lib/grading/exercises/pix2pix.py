@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.gan import losses, pix2pix
-from course_lib.grading.cases import first_match, numeric_compare
+from course_lib.grading.cases import Mistake, other_shape
 from course_lib.grading.exercise import Case, define
 
 TOPIC = "pix2pix"
@@ -95,54 +95,86 @@ def _loss_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _weight(case: Case) -> float:
-    return float(case.kwargs.get("l1_weight", COURSE_L1_WEIGHT))
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits))
 
 
-def _explain_loss(have: np.ndarray, case: Case) -> str | None:
-    if have.shape == (3,):
-        return "return the total only, one scalar, not (total, gan, l1)"
-    if have.shape != ():
-        return "the loss is a single number, a scalar"
-    logits, target, generated = (np.asarray(a, dtype=np.float64) for a in case.args)
-    weight = _weight(case)
-    real, fake, l1 = _bce(1.0, logits), _bce(0.0, logits), _l1(target, generated)
-    probabilities = 1.0 / (1.0 + np.exp(-logits))
-    candidates = [
-        (
-            real + weight * float(np.mean((target - generated) ** 2)),
-            "squared differences (L2): pix2pix's term is the mean absolute difference, L1",
+def _right(logits: np.ndarray, target: np.ndarray, generated: np.ndarray, weight: float) -> float:
+    return _bce(1.0, logits) + weight * _l1(target, generated)
+
+
+_LOSS_MISTAKES = {
+    "return the total only, one scalar, not (total, gan, l1)": Mistake(
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: np.array(
+            [
+                _right(logits, target, generated, l1_weight),
+                _bce(1.0, logits),
+                l1_weight * _l1(target, generated),
+            ]
         ),
-        (real + l1, "the L1 term is not weighted: multiply it by l1_weight (100 by default)"),
-        (weight * real + l1, "l1_weight multiplies the adversarial term: it weighs the L1 term"),
-        (fake + weight * l1, "the label is 0: the generator wants its images called real, 1"),
-        (
-            real + weight * float(np.sum(np.abs(target - generated))),
-            "the absolute differences were summed: take their mean",
+        match="shape",
+    ),
+    "the loss is a single number, a scalar": Mistake(
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: np.reshape(
+            _right(logits, target, generated, l1_weight), (1, 1)
         ),
-        (weight * l1, "the adversarial term is missing: add bce(1, fake_logits)"),
-        (real, "the L1 term is missing: add l1_weight * mean |target - generated|"),
-        (
-            _bce(1.0, probabilities) + weight * l1,
-            "the logits went through a sigmoid first: sigmoid_cross_entropy_with_logits "
-            "takes the logits as they are",
-        ),
-    ]
-    if weight != COURSE_L1_WEIGHT:  # with the default weight this is the right answer
-        candidates.append(
-            (
-                real + COURSE_L1_WEIGHT * l1,
-                "the l1_weight argument was ignored: use it instead of 100",
-            )
+        match=other_shape,
+    ),
+    "squared differences (L2): pix2pix's term is the mean absolute difference, L1": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: (
+            _bce(1.0, logits) + l1_weight * float(np.mean((target - generated) ** 2))
         )
-    return first_match(have, candidates, case.rtol, case.atol)
+    ),
+    "the L1 term is not weighted: multiply it by l1_weight (100 by default)": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: _right(
+            logits, target, generated, 1.0
+        )
+    ),
+    "l1_weight multiplies the adversarial term: it weighs the L1 term": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: (
+            l1_weight * _bce(1.0, logits) + _l1(target, generated)
+        )
+    ),
+    "the label is 0: the generator wants its images called real, 1": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: (
+            _bce(0.0, logits) + l1_weight * _l1(target, generated)
+        )
+    ),
+    "the absolute differences were summed: take their mean": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: (
+            _bce(1.0, logits) + l1_weight * float(np.sum(np.abs(target - generated)))
+        )
+    ),
+    "the adversarial term is missing: add bce(1, fake_logits)": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: (
+            l1_weight * _l1(target, generated)
+        )
+    ),
+    "the L1 term is missing: add l1_weight * mean |target - generated|": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: _bce(1.0, logits)
+    ),
+    "the logits went through a sigmoid first: sigmoid_cross_entropy_with_logits "
+    "takes the logits as they are": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: _right(
+            _sigmoid(logits), target, generated, l1_weight
+        )
+    ),
+    # with the default weight this is the right answer
+    "the l1_weight argument was ignored: use it instead of 100": (
+        lambda logits, target, generated, l1_weight=COURSE_L1_WEIGHT: (
+            _right(logits, target, generated, COURSE_L1_WEIGHT)
+            if l1_weight != COURSE_L1_WEIGHT
+            else None
+        )
+    ),
+}
 
 
 define(
     TOPIC,
     "pix2pix_generator_loss",
     _loss_cases,
-    numeric_compare(_explain_loss),
+    mistakes=_LOSS_MISTAKES,
     title="pix2pix's generator loss: GAN + lambda * L1",
     references=[
         losses.pix2pix_generator_loss,

@@ -14,49 +14,13 @@ some that lie exactly on an edge or a vertex.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
 from course_lib.grading.cases import reference_cases
-from course_lib.grading.check import compare_values, numeric_array
 from course_lib.grading.exercise import Case, define
 from course_lib.graphics.rendering import barycentric as reference
 
 TOPIC = "rasterizer"
-
-
-def _explainer(mistakes: dict[str, Callable[..., np.ndarray]]) -> Callable[[Any, Case], str | None]:
-    """A ``compare``: ``compare_values``' message, plus the first of ``mistakes`` that reproduces
-    the learner's answer.
-
-    Unlike :func:`~course_lib.grading.cases.numeric_compare`, booleans stay booleans (the
-    inside test) and integers count as floats only where floats are expected.
-    """
-    return lambda got, case: _explain(got, case, mistakes)
-
-
-def _explain(got: Any, case: Case, mistakes: dict[str, Callable[..., np.ndarray]]) -> str | None:
-    have = numeric_array(got)
-    if have is not None and have.dtype.kind in "iu" and case.expected.dtype.kind == "f":
-        have = have.astype(np.float64)
-    message = compare_values(got if have is None else have, case.expected, case.rtol, case.atol)
-    if message is None or have is None:
-        return message
-    args = [np.asarray(a, dtype=np.float64) for a in case.args]
-    for explanation, mistake in mistakes.items():
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(mistake(*args))
-        if have.shape != wrong.shape:
-            continue
-        if wrong.dtype == bool or have.dtype == bool:
-            same = np.array_equal(have.astype(bool), wrong.astype(bool))
-        else:
-            same = np.allclose(have, wrong, case.rtol, case.atol)
-        if same:
-            return f"{message} ({explanation})"
-    return message
 
 
 def _edge(a: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -160,7 +124,7 @@ define(
     TOPIC,
     "barycentric",
     _barycentric_cases,
-    _explainer(_BARYCENTRIC_MISTAKES),
+    mistakes=_BARYCENTRIC_MISTAKES,
     title="Barycentric coordinates of a pixel in a triangle",
     references=[
         reference.barycentric_2d,
@@ -235,18 +199,11 @@ _INSIDE_MISTAKES = {
 }
 
 
-def _compare_inside(got: Any, case: Case) -> str | None:
-    have = numeric_array(got)
-    if have is not None and have.dtype.kind in "iu" and set(np.unique(have)) <= {0, 1}:
-        got = have.astype(bool)  # 0/1 integers are fine
-    return _explain(got, case, _INSIDE_MISTAKES)
-
-
 define(
     TOPIC,
     "edge_function_inside",
     _inside_cases,
-    _compare_inside,
+    mistakes=_INSIDE_MISTAKES,  # booleans expected: 0/1 integers are fine (as_floats)
     title="The inside test with edge functions",
     references=[reference.inside, reference.edge_function, reference.unchecked_edge_function],
 )
@@ -315,7 +272,7 @@ define(
     TOPIC,
     "perspective_correct",
     _perspective_cases,
-    _explainer(_PERSPECTIVE_MISTAKES),
+    mistakes=_PERSPECTIVE_MISTAKES,
     title="Perspective-correct interpolation",
     references=[reference.perspective_correct],
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from course_lib.grading.cases import first_match, numeric_compare, reference_cases
+from course_lib.grading.cases import Mistake, other_shape, reference_cases, shapes
 from course_lib.grading.exercise import Case, define
 from course_lib.lucid.misc import style
 
@@ -57,44 +57,60 @@ def _gram_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, einsum_gram, hint=_GRAM_HINT, rtol=1e-4, atol=1e-5)
 
 
-def _explain_gram(have: np.ndarray, case: Case) -> str | None:
-    f = case.args[0].numpy().astype(np.float64)
-    batch, height, width, channels = f.shape
-    positions = height * width
-    if have.shape == (batch, positions, positions):
-        return "that is positions x positions: contract over the positions, F^T F is C x C"
-    if have.shape == (channels, channels):
-        return (
-            "a single C x C matrix: keep the batch dimension, one matrix per image (with a "
-            "batch, the images were mixed into one)"
-        )
-    if have.shape != (batch, channels, channels):
-        return f"one C x C matrix per image: expected shape {(batch, channels, channels)}"
-    sums = np.einsum("bijc,bijd->bcd", f, f)
-    flat = f.reshape(batch, channels, positions)  # reshaped, not transposed
-    candidates = [
-        (sums, "not divided by the number of positions H*W"),
-        (sums / (positions * channels), "divided by H*W*C: divide by the positions H*W only"),
-        (sums / (batch * positions), "divided by B*H*W: each image's matrix averages its own H*W"),
-        (sums / height, "divided by H only: the positions are H*W"),
-        (
-            flat @ flat.transpose(0, 2, 1) / positions,
-            "reshaped to [B, C, H*W] without transposing: that mixes channels and positions; "
-            "reshape to [B, H*W, C] and compute F^T F",
-        ),
-        (
-            np.broadcast_to(np.einsum("bijc,bijd->cd", f, f) / (batch * positions), have.shape),
-            "the same matrix for every image: the batch was mixed into the positions",
-        ),
-    ]
-    return first_match(have, candidates, case.rtol, case.atol)
+def _sums(f: np.ndarray) -> np.ndarray:
+    """Each image's channel products summed over the positions, ``[B, C, C]``."""
+    return np.einsum("bijc,bijd->bcd", f, f)
+
+
+def _positions(f: np.ndarray) -> int:
+    return f.shape[1] * f.shape[2]
+
+
+def _position_products(f: np.ndarray) -> np.ndarray:
+    """F F^T per image, ``[B, H*W, H*W]``."""
+    flat = f.reshape(f.shape[0], -1, f.shape[-1])
+    return flat @ flat.transpose(0, 2, 1) / _positions(f)
+
+
+def _reshaped_not_transposed(f: np.ndarray) -> np.ndarray:
+    flat = f.reshape(f.shape[0], f.shape[-1], -1)
+    return flat @ flat.transpose(0, 2, 1) / _positions(f)
+
+
+def _one_for_the_batch(f: np.ndarray) -> np.ndarray:
+    return np.einsum("bijc,bijd->cd", f, f) / (f.shape[0] * _positions(f))
+
+
+_GRAM_MISTAKES = {
+    "that is positions x positions: contract over the positions, F^T F is C x C": Mistake(
+        _position_products, match="shape"
+    ),
+    "a single C x C matrix: keep the batch dimension, one matrix per image (with a batch, the "
+    "images were mixed into one)": Mistake(_one_for_the_batch, match="shape"),
+    "one C x C matrix per image: expected shape {want}": Mistake(
+        lambda f: _sums(f).reshape(f.shape[0], -1), match=other_shape, fields=shapes
+    ),
+    "not divided by the number of positions H*W": _sums,
+    "divided by H*W*C: divide by the positions H*W only": (
+        lambda f: _sums(f) / (_positions(f) * f.shape[-1])
+    ),
+    "divided by B*H*W: each image's matrix averages its own H*W": (
+        lambda f: _sums(f) / (f.shape[0] * _positions(f))
+    ),
+    "divided by H only: the positions are H*W": lambda f: _sums(f) / f.shape[1],
+    "reshaped to [B, C, H*W] without transposing: that mixes channels and positions; reshape "
+    "to [B, H*W, C] and compute F^T F": _reshaped_not_transposed,
+    "the same matrix for every image: the batch was mixed into the positions": (
+        lambda f: np.broadcast_to(_one_for_the_batch(f), _sums(f).shape)
+    ),
+}
 
 
 define(
     TOPIC,
     "gram_matrix",
     _gram_cases,
-    numeric_compare(_explain_gram),
+    mistakes=_GRAM_MISTAKES,
     title="The Gram matrix of a batch of activations",
     references=[style.gram_matrix],
 )
@@ -130,34 +146,42 @@ def _variation_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _explain_variation(have: np.ndarray, case: Case) -> str | None:
-    x = case.args[0].numpy().astype(np.float64)
-    down = np.abs(x[:, 1:] - x[:, :-1]).sum(axis=(1, 2, 3))
-    across = np.abs(x[:, :, 1:] - x[:, :, :-1]).sum(axis=(1, 2, 3))
-    if have.shape == ():
-        if np.isclose(have, (down + across).sum(), case.rtol, case.atol):
-            return "summed over the batch: return one number per image, shape [B]"
-        return "one number per image: the result has shape [B]"
-    squared = ((x[:, 1:] - x[:, :-1]) ** 2).sum(axis=(1, 2, 3))
-    squared += ((x[:, :, 1:] - x[:, :, :-1]) ** 2).sum(axis=(1, 2, 3))
-    rolled = np.abs(np.roll(x, -1, axis=1) - x).sum(axis=(1, 2, 3))
-    rolled += np.abs(np.roll(x, -1, axis=2) - x).sum(axis=(1, 2, 3))
-    means = np.abs(x[:, 1:] - x[:, :-1]).mean(axis=(1, 2, 3))
-    means += np.abs(x[:, :, 1:] - x[:, :, :-1]).mean(axis=(1, 2, 3))
-    candidates = [
-        (down, "only the vertical differences: add the horizontal ones"),
-        (across, "only the horizontal differences: add the vertical ones"),
-        (squared, "squared differences: total variation sums their absolute values"),
-        (rolled, "the differences wrap around the border (tf.roll?): use slices, no wrap"),
-        (means, "averaged differences: total variation sums them"),
-    ]
-    return first_match(have, candidates, case.rtol, case.atol)
+def _down(x: np.ndarray, difference=np.abs, reduce=np.sum) -> np.ndarray:
+    """Per image, the vertical neighbours' ``difference``s reduced over everything else."""
+    return reduce(difference(x[:, 1:] - x[:, :-1]), axis=(1, 2, 3))
+
+
+def _across(x: np.ndarray, difference=np.abs, reduce=np.sum) -> np.ndarray:
+    return reduce(difference(x[:, :, 1:] - x[:, :, :-1]), axis=(1, 2, 3))
+
+
+def _rolled(x: np.ndarray) -> np.ndarray:
+    return sum(np.abs(np.roll(x, -1, axis=axis) - x).sum(axis=(1, 2, 3)) for axis in (1, 2))
+
+
+_VARIATION_MISTAKES = {
+    "summed over the batch: return one number per image, shape [B]": (
+        lambda x: (_down(x) + _across(x)).sum()
+    ),
+    "one number per image: the result has shape [B]": Mistake(
+        lambda x: (_down(x) + _across(x)).mean(), match=lambda have, case: have.shape == ()
+    ),
+    "only the vertical differences: add the horizontal ones": _down,
+    "only the horizontal differences: add the vertical ones": _across,
+    "squared differences: total variation sums their absolute values": (
+        lambda x: _down(x, np.square) + _across(x, np.square)
+    ),
+    "the differences wrap around the border (tf.roll?): use slices, no wrap": _rolled,
+    "averaged differences: total variation sums them": (
+        lambda x: _down(x, reduce=np.mean) + _across(x, reduce=np.mean)
+    ),
+}
 
 
 define(
     TOPIC,
     "total_variation",
     _variation_cases,
-    numeric_compare(_explain_variation),
+    mistakes=_VARIATION_MISTAKES,
     title="The total variation of a batch of images",
 )

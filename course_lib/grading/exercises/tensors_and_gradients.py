@@ -15,8 +15,13 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.basics import linear_regression, tensors
-from course_lib.grading.cases import reference_cases
-from course_lib.grading.check import compare_values
+from course_lib.grading.cases import (
+    Mistake,
+    first_match,
+    other_shape,
+    reference_cases,
+    wrong_answers,
+)
 from course_lib.grading.exercise import Case, define
 
 TOPIC = "tensors_and_gradients"
@@ -32,12 +37,6 @@ def _numpy(value: Any) -> np.ndarray | None:
     except (TypeError, ValueError):
         return None
     return array
-
-
-def _close(
-    got: np.ndarray | None, want: np.ndarray, rtol: float = 1e-4, atol: float = 1e-5
-) -> bool:
-    return got is not None and got.shape == want.shape and np.allclose(got, want, rtol, atol)
 
 
 def _noisy_line(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,23 +77,29 @@ def _pairwise_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _compare_pairwise(got: Any, case: Case) -> str | None:
-    message = compare_values(got, case.expected, case.rtol, case.atol)
-    if message is None:
-        return None
-    have, want = _numpy(got), np.asarray(case.expected, dtype=np.float64)
-    if _close(have, want.T) and want.shape != want.T.shape:
-        return message + " (your table is transposed: row i must belong to a's point i)"
-    if have is not None and have.shape == want.shape and np.allclose(have**2, want, 1e-4, 1e-4):
-        return message + " (these are distances: do not take the square root)"
-    return message
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return ((a[:, np.newaxis, :] - b[np.newaxis, :, :]) ** 2).sum(-1)
+
+
+_PAIRWISE_MISTAKES = {
+    "your table is transposed: row i must belong to a's point i": (
+        lambda a, b: _squared_distances(b, a) if len(a) != len(b) else None
+    ),
+    "these are distances: do not take the square root": Mistake(
+        lambda a, b: np.sqrt(_squared_distances(a, b)),
+        match=lambda have, case: (
+            not other_shape(have, case) and np.allclose(have**2, case.expected, 1e-4, 1e-4)
+        ),
+    ),
+}
 
 
 define(
     TOPIC,
     "pairwise_squared_distances",
     _pairwise_cases,
-    _compare_pairwise,
+    mistakes=_PAIRWISE_MISTAKES,
+    as_floats=False,
     title="All squared distances between two point sets, by broadcasting",
     references=[tensors.pairwise_squared_distances],
 )
@@ -124,6 +129,22 @@ def _gradient_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, _reference_gradient, hint=_GRADIENT_HINT, rtol=1e-4, atol=1e-4)
 
 
+#: Wrong answers ``(dL/dw, dL/db)``: the first wrong part is compared.
+_GRADIENT_MISTAKES = {
+    "{n} times too large: use the mean of the squared errors, not the sum": Mistake(
+        lambda case: tuple(len(case.args[0]) * want for want in case.expected),
+        uses="case",
+        fields=lambda have, case: {"n": len(case.args[0])},
+    ),
+    "the sign is flipped: the error is w * x + b - y": Mistake(
+        lambda case: tuple(-want for want in case.expected), uses="case"
+    ),
+    "half the answer: the loss is the mean of squares, not half of it": Mistake(
+        lambda case: tuple(want / 2 for want in case.expected), uses="case"
+    ),
+}
+
+
 def _compare_gradient(got: Any, case: Case) -> str | None:
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         return f"expected a pair (dL/dw, dL/db), got {type(got).__name__}"
@@ -133,21 +154,18 @@ def _compare_gradient(got: Any, case: Case) -> str | None:
             "use tf.Variable or tape.watch)"
         )
     names = ("dL/dw", "dL/db")
-    for name, g, want in zip(names, got, case.expected, strict=True):
+    for part, (name, g, want) in enumerate(zip(names, got, case.expected, strict=True)):
         have, want = _numpy(g), np.asarray(want, dtype=np.float64)
         if have is None or have.shape != ():
             return f"{name}: expected a scalar, got {type(g).__name__} of shape {np.shape(g)}"
         if np.isclose(have, want, case.rtol, case.atol):
             continue
-        n = len(case.args[0])
         text = f"{name}: expected {float(want):.5g}, got {float(have):.5g}"
-        if np.isclose(have, want * n, case.rtol, case.atol):
-            return text + f" ({n} times too large: use the mean of the squared errors, not the sum)"
-        if np.isclose(have, -want, case.rtol, case.atol):
-            return text + " (the sign is flipped: the error is w * x + b - y)"
-        if np.isclose(have, want / 2, case.rtol, case.atol):
-            return text + " (half the answer: the loss is the mean of squares, not half of it)"
-        return text
+        candidates = ((wrong[part], t) for wrong, t in wrong_answers(_GRADIENT_MISTAKES, case))
+        explanation = first_match(have, candidates, case.rtol, case.atol)
+        if explanation is None:
+            return text
+        return f"{text} ({_GRADIENT_MISTAKES[explanation].explanation(explanation, have, case)})"
     return None
 
 
@@ -156,6 +174,7 @@ define(
     "squared_error_gradient",
     _gradient_cases,
     _compare_gradient,
+    mistakes=_GRADIENT_MISTAKES,
     title="Gradient of the mean squared error with GradientTape",
     references=[linear_regression.squared_error_gradient],
 )

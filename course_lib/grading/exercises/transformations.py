@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.data import load_cube
-from course_lib.grading.cases import numeric_compare, reference_cases
-from course_lib.grading.check import matches
+from course_lib.grading.cases import Mistake, reference_cases
 from course_lib.grading.exercise import Case, define
 from course_lib.graphics.geometry.transformation import axis_angle, quaternion
 
@@ -82,32 +81,41 @@ def _rotate_cases(rng: np.random.Generator) -> list[Case]:
     return reference_cases(settings, _rotate, hint=_ROTATE_HINT, rtol=RTOL, atol=ATOL)
 
 
-def _explain_rotate(have: np.ndarray, case: Case) -> str | None:
-    point, axis, angle = (np.asarray(a, np.float64) for a in case.args)
-    cos, sin = np.cos(angle), np.sin(angle)
-    along = axis * np.sum(axis * point, axis=-1, keepdims=True)
+def _rodrigues_without_along(point: np.ndarray, axis: np.ndarray, angle: np.ndarray):
+    """``p cos(a) + (axis x p) sin(a)``: Rodrigues' formula without its term along the axis."""
     cross = np.cross(np.broadcast_to(axis, np.broadcast_shapes(axis.shape, point.shape)), point)
-    if matches(have, _rotate(point, axis, -angle), RTOL, ATOL):
-        return "you rotated the wrong way: the cross term is axis x point, not point x axis"
-    if matches(have, _rotate(point, axis, np.radians(angle)), RTOL, ATOL) or matches(
-        have, _rotate(point, axis, np.degrees(angle)), RTOL, ATOL
-    ):
-        return "the angle is already in radians: pass it to cos and sin unchanged"
-    if matches(have, point * cos + cross * sin + along, RTOL, ATOL):
-        return (
-            "the term along the axis is axis (axis . point) (1 - cos(angle)): the (1 - cos) "
-            "factor is missing"
+    return point * np.cos(angle) + cross * np.sin(angle)
+
+
+def _along(point: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    return axis * np.sum(axis * point, axis=-1, keepdims=True)
+
+
+_ROTATE_MISTAKES = {
+    "you rotated the wrong way: the cross term is axis x point, not point x axis": (
+        lambda point, axis, angle: _rotate(point, axis, -angle)
+    ),
+    "the angle is already in radians: pass it to cos and sin unchanged": Mistake(
+        lambda point, axis, angle: _rotate(point, axis, np.radians(angle)),
+        lambda point, axis, angle: _rotate(point, axis, np.degrees(angle)),
+    ),
+    "the term along the axis is axis (axis . point) (1 - cos(angle)): the (1 - cos) "
+    "factor is missing": (
+        lambda point, axis, angle: (
+            _rodrigues_without_along(point, axis, angle) + _along(point, axis)
         )
-    if matches(have, point * cos + cross * sin, RTOL, ATOL):
-        return "the component along the axis is lost: add axis (axis . point) (1 - cos(angle))"
-    return None
+    ),
+    "the component along the axis is lost: add axis (axis . point) (1 - cos(angle))": (
+        _rodrigues_without_along
+    ),
+}
 
 
 define(
     TOPIC,
     "axis_angle_rotate",
     _rotate_cases,
-    numeric_compare(_explain_rotate),
+    mistakes=_ROTATE_MISTAKES,
     title="Rodrigues' formula: rotate points about an axis",
     target="rotate",
     references=[axis_angle.rotate],
@@ -149,34 +157,30 @@ def _scalar_first_product(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     return np.roll(_multiply(np.roll(q1, -1, axis=-1), np.roll(q2, -1, axis=-1)), 1, axis=-1)
 
 
-def _explain_multiply(have: np.ndarray, case: Case) -> str | None:
-    q1, q2 = (np.asarray(a, np.float64) for a in case.args)
+def _plus_dot_product(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """The Hamilton product with ``w1 w2 + v1 . v2`` as its scalar part."""
     v1, w1, v2, w2 = q1[..., :3], q1[..., 3:], q2[..., :3], q2[..., 3:]
-    if matches(have, _multiply(q2, q1), RTOL, ATOL):
-        return (
-            "that is q2 q1: the cross term is v1 x v2, not v2 x v1, because the product is "
-            "not commutative"
-        )
-    if matches(have, _scalar_first_product(q1, q2), RTOL, ATOL):
-        return (
-            "the quaternions were read as [w, x, y, z]: here they are stored [x, y, z, w], "
-            "scalar last"
-        )
-    if matches(have, np.roll(case.expected, 1, axis=-1), RTOL, ATOL):
-        return "the result is stored [w, x, y, z]: return [x, y, z, w], scalar last"
     plus_dot = w1 * w2 + np.sum(v1 * v2, axis=-1, keepdims=True)
-    if matches(
-        have, np.concatenate([w1 * v2 + w2 * v1 + np.cross(v1, v2), plus_dot], -1), RTOL, ATOL
-    ):
-        return "the scalar part is w1 w2 MINUS v1 . v2"
-    return None
+    return np.concatenate([w1 * v2 + w2 * v1 + np.cross(v1, v2), plus_dot], -1)
+
+
+_MULTIPLY_MISTAKES = {
+    "that is q2 q1: the cross term is v1 x v2, not v2 x v1, because the product is "
+    "not commutative": lambda q1, q2: _multiply(q2, q1),
+    "the quaternions were read as [w, x, y, z]: here they are stored [x, y, z, w], "
+    "scalar last": _scalar_first_product,
+    "the result is stored [w, x, y, z]: return [x, y, z, w], scalar last": (
+        lambda q1, q2: np.roll(_multiply(q1, q2), 1, axis=-1)
+    ),
+    "the scalar part is w1 w2 MINUS v1 . v2": _plus_dot_product,
+}
 
 
 define(
     TOPIC,
     "quaternion_multiply",
     _multiply_cases,
-    numeric_compare(_explain_multiply),
+    mistakes=_MULTIPLY_MISTAKES,
     title="The Hamilton product of two quaternions [x, y, z, w]",
     target="multiply",
     references=[quaternion.multiply],

@@ -27,10 +27,13 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.grading.cases import (
+    Mistake,
     bilinear_variant,
-    first_match,
-    numeric_compare,
+    not_finite,
+    other_shape,
     reference_cases,
+    shapes,
+    wrong_answers,
 )
 from course_lib.grading.check import compare_values, float_array, matches
 from course_lib.grading.exercise import Case, define
@@ -118,91 +121,82 @@ def _backproject_cases(rng: np.random.Generator) -> list[Case]:
     )
 
 
-def _backproject_mistakes(depth: np.ndarray, K: np.ndarray) -> list[tuple[Any, str]]:
-    height, width = depth.shape
-    inverse = np.linalg.inv(K)
-    centres = _centres(height, width)
-    z = depth[..., None]
+def _lifted(depth: np.ndarray, K: np.ndarray, offset: float = 0.5, matrix=None, order=None):
+    """``depth * (pixels @ matrix.T)`` of the pixel positions ``(j + offset, i + offset, 1)``
+    (``order``: a permutation of those coordinates); ``matrix`` is K^-1 unless given."""
+    pixels = _centres(*depth.shape, offset)
+    if order is not None:
+        pixels = pixels[..., order]
+    matrix = np.linalg.inv(K) if matrix is None else matrix
+    return depth[..., None] * (pixels @ matrix.T)
 
-    def lifted(pixels: np.ndarray, matrix: np.ndarray = inverse) -> np.ndarray:
-        return z * (pixels @ matrix.T)
 
-    rays = centres @ inverse.T
-    mistakes = [
-        (
-            lifted(_centres(height, width, 0.0)),
-            "the pixels' corners were back-projected, not their centres: pixel (i, j) has its "
-            "centre at (u, v) = (j + 0.5, i + 0.5)",
-        ),
-        (
-            lifted(_centres(height, width, 1.0)),
-            "off by half a pixel: pixel (i, j)'s centre is at (j + 0.5, i + 0.5), not (j + 1, "
-            "i + 1)",
-        ),
-        (
-            lifted(centres[..., [1, 0, 2]]),
-            "rows and columns are swapped: u = j + 0.5 comes from the column (along the width) "
-            "and is the first coordinate, v = i + 0.5 from the row",
-        ),
-        (
-            lifted(centres, K),
-            "multiplied by K instead of K^-1: K maps camera points to pixels, back-projection "
-            "undoes it with np.linalg.inv(K)",
-        ),
-        (
-            rays,
-            "the rays are not scaled by the depth: multiply K^-1 [u, v, 1] (whose z is 1) by "
-            "each pixel's depth",
-        ),
-        (
-            lifted(centres, inverse.T),
-            "K^-1 is transposed (or multiplied from the wrong side): for pixels as rows "
-            "[..., 3] the product K^-1 p is pixels @ np.linalg.inv(K).T",
-        ),
-        (
-            z * rays / np.linalg.norm(rays, axis=-1, keepdims=True),
-            "the depth is the camera z coordinate, not the distance along the ray: scale "
-            "K^-1 [u, v, 1] (whose z is 1) without normalizing it",
-        ),
-    ]
-    if K[0, 1] != 0.0:
-        fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
-        u, v = centres[..., 0], centres[..., 1]
-        plain = np.stack([(u - cx) / fx, (v - cy) / fy, np.ones_like(u)], -1)
-        mistakes.append(
-            (
-                z * plain,
-                "K's skew term K[0, 1] was ignored: x = (u - cx) / fx holds only for a K without "
-                "skew; multiply by the full inverse np.linalg.inv(K)",
-            )
+def _rays(depth: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """K^-1 [u, v, 1] of every pixel centre: the rays whose z is 1."""
+    return _centres(*depth.shape) @ np.linalg.inv(K).T
+
+
+def _skew_ignored(depth: np.ndarray, K: np.ndarray) -> np.ndarray | None:
+    if K[0, 1] == 0.0:
+        return None
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    u, v = _centres(*depth.shape)[..., 0], _centres(*depth.shape)[..., 1]
+    return depth[..., None] * np.stack([(u - cx) / fx, (v - cy) / fy, np.ones_like(u)], -1)
+
+
+_BACKPROJECT_MISTAKES = {
+    "the coordinates go last: [H, W, 3] = {want} (np.stack(..., axis=-1))": Mistake(
+        lambda depth, K: np.moveaxis(_lifted(depth, K), -1, 0), match="shape", fields=shapes
+    ),
+    "the points were flattened: keep the image's shape, [H, W, 3] = {want}": Mistake(
+        lambda depth, K: _lifted(depth, K).reshape(-1, 3), match="shape", fields=shapes
+    ),
+    "return all three coordinates (x, y, z), z included (it equals the depth)": Mistake(
+        lambda depth, K: _lifted(depth, K)[..., :2], match="shape"
+    ),
+    "no batch axis: one depth map [H, W] gives [H, W, 3] = {want}": Mistake(
+        lambda depth, K: _lifted(depth, K)[None], match="shape", fields=shapes
+    ),
+    "the result is transposed: row i, column j goes to [i, j], [H, W, 3] = {want}": Mistake(
+        lambda depth, K: _lifted(depth, K).transpose(1, 0, 2), match="shape", fields=shapes
+    ),
+    "one 3-D point per pixel: [H, W, 3] = {want}": Mistake(
+        lambda depth, K: _lifted(depth, K)[..., None], match=other_shape, fields=shapes
+    ),
+    "the pixels' corners were back-projected, not their centres: pixel (i, j) has its "
+    "centre at (u, v) = (j + 0.5, i + 0.5)": lambda depth, K: _lifted(depth, K, 0.0),
+    "off by half a pixel: pixel (i, j)'s centre is at (j + 0.5, i + 0.5), not (j + 1, "
+    "i + 1)": lambda depth, K: _lifted(depth, K, 1.0),
+    "rows and columns are swapped: u = j + 0.5 comes from the column (along the width) "
+    "and is the first coordinate, v = i + 0.5 from the row": (
+        lambda depth, K: _lifted(depth, K, order=[1, 0, 2])
+    ),
+    "multiplied by K instead of K^-1: K maps camera points to pixels, back-projection "
+    "undoes it with np.linalg.inv(K)": lambda depth, K: _lifted(depth, K, matrix=K),
+    "the rays are not scaled by the depth: multiply K^-1 [u, v, 1] (whose z is 1) by "
+    "each pixel's depth": _rays,
+    "K^-1 is transposed (or multiplied from the wrong side): for pixels as rows "
+    "[..., 3] the product K^-1 p is pixels @ np.linalg.inv(K).T": (
+        lambda depth, K: _lifted(depth, K, matrix=np.linalg.inv(K).T)
+    ),
+    "the depth is the camera z coordinate, not the distance along the ray: scale "
+    "K^-1 [u, v, 1] (whose z is 1) without normalizing it": (
+        lambda depth, K: (
+            depth[..., None]
+            * _rays(depth, K)
+            / np.linalg.norm(_rays(depth, K), axis=-1, keepdims=True)
         )
-    return mistakes
-
-
-def _explain_backprojection(have: np.ndarray, case: Case) -> str | None:
-    depth, K = (np.asarray(a, np.float64) for a in case.args)
-    height, width = depth.shape
-    want = (height, width, 3)
-    if have.shape != want:
-        if have.shape == (3, height, width):
-            return f"the coordinates go last: [H, W, 3] = {want} (np.stack(..., axis=-1))"
-        if have.shape == (height * width, 3):
-            return f"the points were flattened: keep the image's shape, [H, W, 3] = {want}"
-        if have.shape == (height, width, 2):
-            return "return all three coordinates (x, y, z), z included (it equals the depth)"
-        if have.shape == (1, *want):
-            return f"no batch axis: one depth map [H, W] gives [H, W, 3] = {want}"
-        if have.shape == (width, height, 3):
-            return f"the result is transposed: row i, column j goes to [i, j], [H, W, 3] = {want}"
-        return f"one 3-D point per pixel: [H, W, 3] = {want}"
-    return first_match(have, _backproject_mistakes(depth, K), case.rtol, case.atol)
+    ),
+    "K's skew term K[0, 1] was ignored: x = (u - cx) / fx holds only for a K without "
+    "skew; multiply by the full inverse np.linalg.inv(K)": _skew_ignored,
+}
 
 
 define(
     TOPIC,
     "backproject",
     _backproject_cases,
-    numeric_compare(_explain_backprojection),
+    mistakes=_BACKPROJECT_MISTAKES,
     title="Back-project a depth map to camera points",
     references=[synthesis_warp.backproject],
 )
@@ -350,82 +344,58 @@ def _warp_variant(
     return bilinear_variant(source, pixels, **sampling), valid.astype(np.float64)
 
 
-def _warp_mistakes(
-    source: np.ndarray, depth: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray
-) -> list[tuple[tuple[np.ndarray, np.ndarray], str]]:
-    def variant(**kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
-        return _warp_variant(source, depth, K, R, t, **kwargs)
+def _variant(**kwargs: Any):
+    """A wrong answer: :func:`_warp_variant` with ``kwargs``."""
+    return lambda source, depth, K, R, t: _warp_variant(source, depth, K, R, t, **kwargs)
 
-    warped, _ = variant()
-    return [
-        (
-            (warped, np.ones_like(depth)),
-            "nothing is masked: the mask is 0 where the moved point is behind the source "
-            "camera (z <= 0) or projects outside the image",
-        ),
-        (
-            variant(front=False),
-            "the mask misses the points behind the source camera: where the moved z <= 0 the "
-            "mask is 0, even when the projection (divided by a negative z) falls inside the image",
-        ),
-        (
-            variant(inside=False),
-            "the mask misses the points that project outside the image: it is 1 only where "
-            "0 <= u < W and 0 <= v < H",
-        ),
-        (
-            _warp_variant(source, depth, K, R.T, t),
-            "the rotation is transposed: a target point x is at R x + t in the source camera, "
-            "i.e. points @ R.T + t for rows of points",
-        ),
-        (
-            _warp_variant(source, depth, K, R.T, -R.T @ t),
-            "the motion is inverted: R, t map target-camera points into the source camera, "
-            "x' = R x + t; R^T (x - t) goes the other way",
-        ),
-        (
-            _warp_variant(source, depth, K, R, -t),
-            "the translation has the wrong sign: x' = R x + t",
-        ),
-        (
-            _warp_variant(source, depth, K, R, np.zeros(3)),
-            "the translation t is missing: x' = R x + t",
-        ),
-        (
-            variant(nearest=True),
-            "nearest-pixel sampling: blend the four source pixels around (u, v) bilinearly "
-            "instead of taking the one pixel it falls in",
-        ),
-        (
-            variant(divide=False),
-            "the projection is not divided by z: (u, v) = (K x')[:2] / (K x')[2]",
-        ),
-        (
-            variant(shift=0.0),
-            "the samples are off by half a pixel: pixel (i, j)'s value sits at its centre "
-            "(j + 0.5, i + 0.5), so the continuous indices are u - 0.5 and v - 0.5",
-        ),
-        (
-            variant(offset=0.0),
-            "the target's pixel corners were back-projected, not their centres (j + 0.5, i + 0.5)",
-        ),
-        (
-            variant(swap=True),
-            "rows and columns are swapped in the sampling: u runs along the columns (axis 1 of "
-            "source), v along the rows (axis 0)",
-        ),
-        (
-            variant(zero_border=True),
-            "the border blends with zeros: inside the image, beyond the outermost pixel "
-            "centres, the border pixels' values hold (clamp the indices to [0, W - 1] and "
-            "[0, H - 1])",
-        ),
-        (
-            _warp_variant(source, np.ones_like(depth), K, R, t),
-            "the depth is not used: back-project each pixel's ray K^-1 [u, v, 1] scaled by its "
-            "depth (exercise 1) before moving it",
-        ),
-    ]
+
+#: Wrong answers ``(warped, mask)``: only the parts of an answer that are wrong are compared.
+_WARP_MISTAKES = {
+    "nothing is masked: the mask is 0 where the moved point is behind the source "
+    "camera (z <= 0) or projects outside the image": (
+        lambda source, depth, K, R, t: (
+            _warp_variant(source, depth, K, R, t)[0],
+            np.ones_like(depth),
+        )
+    ),
+    "the mask misses the points behind the source camera: where the moved z <= 0 the "
+    "mask is 0, even when the projection (divided by a negative z) falls inside the image": (
+        _variant(front=False)
+    ),
+    "the mask misses the points that project outside the image: it is 1 only where "
+    "0 <= u < W and 0 <= v < H": _variant(inside=False),
+    "the rotation is transposed: a target point x is at R x + t in the source camera, "
+    "i.e. points @ R.T + t for rows of points": (
+        lambda source, depth, K, R, t: _warp_variant(source, depth, K, R.T, t)
+    ),
+    "the motion is inverted: R, t map target-camera points into the source camera, "
+    "x' = R x + t; R^T (x - t) goes the other way": (
+        lambda source, depth, K, R, t: _warp_variant(source, depth, K, R.T, -R.T @ t)
+    ),
+    "the translation has the wrong sign: x' = R x + t": (
+        lambda source, depth, K, R, t: _warp_variant(source, depth, K, R, -t)
+    ),
+    "the translation t is missing: x' = R x + t": (
+        lambda source, depth, K, R, t: _warp_variant(source, depth, K, R, np.zeros(3))
+    ),
+    "nearest-pixel sampling: blend the four source pixels around (u, v) bilinearly "
+    "instead of taking the one pixel it falls in": _variant(nearest=True),
+    "the projection is not divided by z: (u, v) = (K x')[:2] / (K x')[2]": _variant(divide=False),
+    "the samples are off by half a pixel: pixel (i, j)'s value sits at its centre "
+    "(j + 0.5, i + 0.5), so the continuous indices are u - 0.5 and v - 0.5": _variant(shift=0.0),
+    "the target's pixel corners were back-projected, not their centres (j + 0.5, i + 0.5)": (
+        _variant(offset=0.0)
+    ),
+    "rows and columns are swapped in the sampling: u runs along the columns (axis 1 of "
+    "source), v along the rows (axis 0)": _variant(swap=True),
+    "the border blends with zeros: inside the image, beyond the outermost pixel "
+    "centres, the border pixels' values hold (clamp the indices to [0, W - 1] and "
+    "[0, H - 1])": _variant(zero_border=True),
+    "the depth is not used: back-project each pixel's ray K^-1 [u, v, 1] scaled by its "
+    "depth (exercise 1) before moving it": (
+        lambda source, depth, K, R, t: _warp_variant(source, np.ones_like(depth), K, R, t)
+    ),
+}
 
 
 def _valid_only(
@@ -458,9 +428,8 @@ def _explain_warp(
         inverted = matches(mask, 1.0 - want_mask, case.rtol, case.atol)
         if inverted:
             return "the mask is inverted: 1 marks the valid pixels"
-    args = [np.asarray(a, np.float64) for a in case.args]
     with np.errstate(all="ignore"):
-        for (wrong_warped, wrong_mask), text in _warp_mistakes(*args):
+        for (wrong_warped, wrong_mask), text in wrong_answers(_WARP_MISTAKES, case):
             shown = _valid_only(wrong_warped, want_warped, want_mask)
             if (not wrong[0] or matches(warped, shown, case.rtol, case.atol)) and (
                 not wrong[1] or matches(mask, wrong_mask, case.rtol, case.atol)
@@ -509,6 +478,7 @@ define(
     "warp",
     _warp_cases,
     _compare_warp,
+    mistakes=_WARP_MISTAKES,
     title="Inverse-warp a source image into the target view",
     references=[synthesis_warp.inverse_warp],
 )
@@ -614,74 +584,57 @@ def _masked_mean(error: np.ndarray, mask: np.ndarray) -> float:
     return float(np.sum(error * mask) / max(np.sum(mask), 1.0))
 
 
-def _loss_mistakes(target: np.ndarray, warped: np.ndarray, mask: np.ndarray) -> list[tuple]:
-    error = _error(target, warped)
-    return [
-        (
-            _masked_mean(np.abs(target - warped).mean(-1), mask),
-            "only the L1 term: the error is 0.85 (1 - SSIM) / 2 + 0.15 |target - warped|",
-        ),
-        (
-            _masked_mean(_error(target, warped, alpha=1.0), mask),
-            "only the SSIM term: add 0.15 |target - warped| to 0.85 (1 - SSIM) / 2",
-        ),
-        (
-            _masked_mean(_error(target, warped, alpha=1.0 - ALPHA), mask),
-            "the weights are swapped: 0.85 goes to the SSIM term, 0.15 to the L1 term",
-        ),
-        (
-            _masked_mean(_error(target, warped, halve=False), mask),
-            "the SSIM term is not halved: (1 - SSIM) / 2 maps SSIM in [-1, 1] to [0, 1]",
-        ),
-        (
-            _masked_mean(_error(target, warped, halve=False, clip=False), mask),
-            "the SSIM term is not halved: (1 - SSIM) / 2 maps SSIM in [-1, 1] to [0, 1]",
-        ),
-        (
-            float(np.mean(error)),
-            "the mask is ignored: average the error over the valid pixels only (mask 1)",
-        ),
-        (
-            float(np.mean(error * mask)),
-            "the masked error was averaged over all H x W pixels: divide sum(error * mask) by "
-            "the number of valid pixels, sum(mask)",
-        ),
-        (
-            _masked_mean(_error(target, warped, mode="symmetric"), mask),
-            "the SSIM windows at the border repeat the edge pixel (np.pad mode 'symmetric' or "
-            "'edge', scipy's mode 'reflect'): reflect without repeating it, np.pad(..., "
-            "mode='reflect')",
-        ),
-        (
-            _masked_mean(_error(target, warped, mode="constant"), mask),
-            "the SSIM windows at the border are padded with zeros: reflect the image instead, "
-            "np.pad(..., mode='reflect')",
-        ),
-        (
-            _masked_mean(_error(target, warped, channels="sum"), mask),
-            "the channels were summed: average the error over the channels",
-        ),
-    ]
+def _masked(**options: Any):
+    """A wrong answer: the masked mean of :func:`_error` with ``options``."""
+    return lambda target, warped, mask: _masked_mean(_error(target, warped, **options), mask)
 
 
-def _explain_loss(have: np.ndarray, case: Case) -> str | None:
-    target, warped, mask = (np.asarray(a, np.float64) for a in case.args)
-    if not np.all(np.isfinite(have)):
-        return "NaN or Inf: when no pixel is valid, sum(mask) is 0; divide by max(sum(mask), 1)"
-    if have.shape != ():
-        if have.shape == mask.shape:
-            return "that is the per-pixel error map: return its masked mean, one number"
-        if have.size == 1:
-            return "return one number (a scalar), not an array holding it"
-        return "return one number (a scalar)"
-    return first_match(have, _loss_mistakes(target, warped, mask), case.rtol, case.atol)
+_LOSS_MISTAKES = {
+    "NaN or Inf: when no pixel is valid, sum(mask) is 0; divide by max(sum(mask), 1)": Mistake(
+        lambda target, warped, mask: np.sum(_error(target, warped) * mask) / np.sum(mask),
+        match=not_finite,
+    ),
+    "that is the per-pixel error map: return its masked mean, one number": Mistake(
+        lambda target, warped, mask: _error(target, warped) * mask, match="shape"
+    ),
+    "return one number (a scalar), not an array holding it": Mistake(
+        lambda target, warped, mask: np.reshape(_masked_mean(_error(target, warped), mask), (1, 1)),
+        match=lambda have, case: other_shape(have, case) and have.size == 1,
+    ),
+    "return one number (a scalar)": Mistake(
+        lambda target, warped, mask: _error(target, warped).mean(axis=0), match=other_shape
+    ),
+    "only the L1 term: the error is 0.85 (1 - SSIM) / 2 + 0.15 |target - warped|": (
+        lambda target, warped, mask: _masked_mean(np.abs(target - warped).mean(-1), mask)
+    ),
+    "only the SSIM term: add 0.15 |target - warped| to 0.85 (1 - SSIM) / 2": _masked(alpha=1.0),
+    "the weights are swapped: 0.85 goes to the SSIM term, 0.15 to the L1 term": (
+        _masked(alpha=1.0 - ALPHA)
+    ),
+    "the SSIM term is not halved: (1 - SSIM) / 2 maps SSIM in [-1, 1] to [0, 1]": Mistake(
+        _masked(halve=False), _masked(halve=False, clip=False)
+    ),
+    "the mask is ignored: average the error over the valid pixels only (mask 1)": (
+        lambda target, warped, mask: float(np.mean(_error(target, warped)))
+    ),
+    "the masked error was averaged over all H x W pixels: divide sum(error * mask) by "
+    "the number of valid pixels, sum(mask)": (
+        lambda target, warped, mask: float(np.mean(_error(target, warped) * mask))
+    ),
+    "the SSIM windows at the border repeat the edge pixel (np.pad mode 'symmetric' or "
+    "'edge', scipy's mode 'reflect'): reflect without repeating it, np.pad(..., "
+    "mode='reflect')": _masked(mode="symmetric"),
+    "the SSIM windows at the border are padded with zeros: reflect the image instead, "
+    "np.pad(..., mode='reflect')": _masked(mode="constant"),
+    "the channels were summed: average the error over the channels": _masked(channels="sum"),
+}
 
 
 define(
     TOPIC,
     "photometric_loss",
     _loss_cases,
-    numeric_compare(_explain_loss),
+    mistakes=_LOSS_MISTAKES,
     title="The masked photometric loss (SSIM + L1)",
     references=[losses.photometric_loss, losses.photometric_error, losses.ssim],
 )
