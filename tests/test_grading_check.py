@@ -243,3 +243,22 @@ def test_the_exercise_test_helpers_fail_when_they_should():
         assert_mistake_hinted("convolution.output_size", output_size, "anything")
     with pytest.raises(AssertionError):  # a wrong answer, but not the named mistake
         assert_mistake_hinted("convolution.output_size", lambda *args: 0, "no such hint text")
+
+
+def test_exercises_are_what_modules_export_and_define_changes_nothing(tmp_path, monkeypatch):
+    from course_lib.grading import exercise as exercise_module
+
+    made = grading.define("demo", "extra", lambda rng: [], title="not exported")
+    assert made.id == "demo.extra" and "demo.extra" not in grading.list_exercises("demo")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "no_list.py").write_text("X = 1\n")
+    (tmp_path / "twice.py").write_text("from demo_exercises import ADD\nEXERCISES = (ADD, ADD)\n")
+    with pytest.raises(TypeError, match="no_list must export EXERCISES"):
+        exercise_module.module_exercises("no_list")
+    with pytest.raises(ValueError, match="'demo.add' is defined twice in twice"):
+        exercise_module.module_exercises("twice")
+    monkeypatch.setenv("COURSE_EXERCISE_MODULES", "demo_exercises, demo_exercises")
+    with pytest.raises(ValueError, match="'demo.add' is defined twice"):
+        grading.list_exercises()
+    with pytest.raises(ValueError, match="must look like '<topic>.<name>'"):
+        grading.define("demo", "not an id", lambda rng: [], title="bad")

@@ -1,4 +1,4 @@
-"""Auto-grading: ``check`` for learners, the exercise registry, batch grading for instructors."""
+"""Auto-grading: ``check`` for learners, the exercises (``define``), batch grading."""
 
 from course_lib.grading.check import (
     Answer,
@@ -11,7 +11,7 @@ from course_lib.grading.check import (
     judge,
     run_answer,
 )
-from course_lib.grading.exercise import Case, Exercise, get_exercise, list_exercises, register
+from course_lib.grading.exercise import Case, Exercise, define, get_exercise, list_exercises
 
 __all__ = [
     "Answer",
@@ -21,11 +21,11 @@ __all__ = [
     "Status",
     "check",
     "compare_values",
+    "define",
     "draw_cases",
     "get_exercise",
     "grade",
     "judge",
     "list_exercises",
-    "register",
     "run_answer",
 ]

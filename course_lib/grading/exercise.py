@@ -1,12 +1,17 @@
-"""Exercises: hidden cases drawn from the reference implementation, and the registry of ids."""
+"""Exercises: hidden cases drawn from the reference implementation, and where they are found.
+
+An exercise is data (:class:`Exercise`, made by :func:`define`); a module exports its exercises
+in ``EXERCISES``, and :func:`get_exercise` / :func:`list_exercises` read them from the package's
+topic modules and the modules named in ``COURSE_EXERCISE_MODULES``. Nothing is registered:
+the only state is Python's module cache."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import os
 import pkgutil
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -85,32 +90,21 @@ class Exercise:
         return self.id.split(".", 1)[0]
 
 
-#: Comma-separated importable modules with more exercises (an instructor's own), loaded by the
-#: registry in addition to ``course_lib/grading/exercises/<topic>.py``.
+#: Comma-separated importable modules with more exercises (an instructor's own), each exporting
+#: ``EXERCISES`` like ``course_lib/grading/exercises/<topic>.py``.
 MODULES_ENV = "COURSE_EXERCISE_MODULES"
 
-_REGISTRY: dict[str, Exercise] = {}
-#: Which ``COURSE_EXERCISE_MODULES`` entry registered an exercise (absent: the package or code).
-_SOURCE: dict[str, str] = {}
-_loading: list[str] = []
-_PACKAGE_LOADED = False
 
-
-def register(exercise: Exercise) -> Exercise:
-    """Adds an exercise to the registry.
+def check_id(exercise_id: str) -> str:
+    """``exercise_id`` when it reads ``"<topic>.<name>"`` (two identifiers).
 
     Raises:
-        ValueError: if the id is not ``"<topic>.<name>"`` or is registered twice.
+        ValueError: if it does not.
     """
-    parts = exercise.id.split(".")
+    parts = str(exercise_id).split(".")
     if len(parts) != 2 or not all(p.isidentifier() for p in parts):
-        raise ValueError(f"exercise id must look like '<topic>.<name>', got {exercise.id!r}")
-    if exercise.id in _REGISTRY:
-        raise ValueError(f"exercise {exercise.id!r} is registered twice")
-    _REGISTRY[exercise.id] = exercise
-    if _loading:
-        _SOURCE[exercise.id] = _loading[-1]
-    return exercise
+        raise ValueError(f"exercise id must look like '<topic>.<name>', got {exercise_id!r}")
+    return exercise_id
 
 
 def define(
@@ -126,7 +120,8 @@ def define(
     mistakes: Mapping[str, Callable[..., Any] | Mistake] | None = None,
     as_floats: bool = True,
 ) -> Exercise:
-    """Registers the exercise ``"<topic>.<name>"``; its target is ``name`` unless given.
+    """The exercise ``"<topic>.<name>"`` (a module lists it in its ``EXERCISES``); its target is
+    ``name`` unless given.
 
     The other arguments are :class:`Exercise`'s fields of the same names. Given ``mistakes``
     and no ``compare``, the compare is
@@ -140,7 +135,7 @@ def define(
 
         compare = numeric_compare(mistake_explainer(mistakes), as_floats=as_floats)
     exercise = Exercise(
-        id=f"{topic}.{name}",
+        id=check_id(f"{topic}.{name}"),
         target=name if target is None else target,
         make_cases=make_cases,
         run_case=run_case,
@@ -151,7 +146,7 @@ def define(
     )
     for reference in exercise.references:
         check_reference(reference)
-    return register(exercise)
+    return exercise
 
 
 def extra_modules() -> list[str]:
@@ -159,58 +154,62 @@ def extra_modules() -> list[str]:
     return [name.strip() for name in os.environ.get(MODULES_ENV, "").split(",") if name.strip()]
 
 
+@functools.lru_cache(maxsize=1)
 def _package_topics() -> list[str]:
     from course_lib.grading import exercises
 
     return sorted(info.name for info in pkgutil.iter_modules(exercises.__path__))
 
 
-def _import(module: str, source: str | None = None) -> None:
-    if module in sys.modules:
-        return
-    if source:
-        _loading.append(source)
+def module_exercises(module: str, listed_in_env: bool = False) -> dict[str, Exercise]:
+    """The exercises a module exports in ``EXERCISES``, by id (importing it once).
+
+    Raises:
+        ImportError: if the module cannot be imported (naming ``COURSE_EXERCISE_MODULES`` when
+            it was listed there).
+        TypeError: if ``EXERCISES`` is missing or holds something that is not an Exercise.
+        ValueError: if an id is malformed or appears twice.
+    """
     try:
-        importlib.import_module(module)
+        loaded = importlib.import_module(module)
     except ImportError as error:
-        if source is None:
+        if not listed_in_env:
             raise
         raise ImportError(
             f"{MODULES_ENV} names {module!r}, which cannot be imported: {error}"
         ) from error
-    finally:
-        if source:
-            _loading.pop()
+    listed = getattr(loaded, "EXERCISES", None)
+    if not isinstance(listed, (list, tuple)) or not all(isinstance(e, Exercise) for e in listed):
+        raise TypeError(f"{module} must export EXERCISES, a tuple of Exercise")
+    found: dict[str, Exercise] = {}
+    for exercise in listed:
+        if check_id(exercise.id) in found:
+            raise ValueError(f"exercise {exercise.id!r} is defined twice in {module}")
+        found[exercise.id] = exercise
+    return found
 
 
-def _load_extra() -> None:
-    for module in extra_modules():
-        _import(module, source=module)
+def _known(topic: str | None = None) -> dict[str, Exercise]:
+    """Every exercise of the package's topic modules (only ``topic``'s when given, so that
+    grading one topic imports no other's dependencies) and of ``COURSE_EXERCISE_MODULES``.
 
-
-def _load_topic(topic: str) -> None:
-    if topic in _package_topics():
-        _import(f"course_lib.grading.exercises.{topic}")
-    _load_extra()
-
-
-def _load_all() -> None:
-    global _PACKAGE_LOADED
-    if not _PACKAGE_LOADED:
-        for topic in _package_topics():
-            _import(f"course_lib.grading.exercises.{topic}")
-        _PACKAGE_LOADED = True
-    _load_extra()
-
-
-def _visible() -> dict[str, Exercise]:
-    # Exercises of a module that is no longer listed in COURSE_EXERCISE_MODULES are hidden.
-    listed = set(extra_modules())
-    return {i: e for i, e in _REGISTRY.items() if _SOURCE.get(i, "") in listed | {""}}
+    Nothing is kept here: imported modules are Python's to cache.
+    """
+    topics = _package_topics()
+    names = topics if topic is None else [t for t in topics if t == topic]
+    sources = [(f"course_lib.grading.exercises.{t}", False) for t in names]
+    sources += [(name, True) for name in extra_modules()]
+    known: dict[str, Exercise] = {}
+    for module, listed_in_env in sources:
+        for exercise_id, exercise in module_exercises(module, listed_in_env).items():
+            if exercise_id in known:
+                raise ValueError(f"exercise {exercise_id!r} is defined twice (again in {module})")
+            known[exercise_id] = exercise
+    return known
 
 
 def get_exercise(exercise_id: str) -> Exercise:
-    """The registered exercise with this id.
+    """The exercise with this id.
 
     Only the module of the id's topic (and ``COURSE_EXERCISE_MODULES``) is imported when that
     suffices, so grading one topic does not import every other topic's dependencies.
@@ -222,10 +221,9 @@ def get_exercise(exercise_id: str) -> Exercise:
     if not isinstance(exercise_id, str):
         raise TypeError(f"exercise_id must be a str, got {type(exercise_id).__name__}")
     topic = exercise_id.split(".", 1)[0]
-    _load_topic(topic)
-    if exercise_id not in _visible():
-        _load_all()
-    known = _visible()
+    known = _known(topic)
+    if exercise_id not in known:
+        known = _known()
     if exercise_id not in known:
         near = sorted(i for i in known if i.startswith(topic + ".")) or sorted(known)
         raise KeyError(f"unknown exercise {exercise_id!r}; known: {', '.join(near)}")
@@ -233,15 +231,11 @@ def get_exercise(exercise_id: str) -> Exercise:
 
 
 def list_exercises(topic: str | None = None) -> list[str]:
-    """Ids of all registered exercises, optionally only those of one topic, sorted."""
-    if topic is None:
-        _load_all()
-    else:
-        _load_topic(topic)
-    return sorted(i for i in _visible() if topic is None or i.split(".", 1)[0] == topic)
+    """Ids of all exercises, optionally only those of one topic, sorted."""
+    return sorted(i for i in _known(topic) if topic is None or i.split(".", 1)[0] == topic)
 
 
 def list_topics() -> list[str]:
-    """Topics with exercises: the package's exercise modules and the registered exercises'."""
-    _load_extra()
-    return sorted(set(_package_topics()) | {i.split(".", 1)[0] for i in _visible()})
+    """Topics with exercises: the package's exercise modules and the extra modules' topics."""
+    extra = {i.split(".", 1)[0] for m in extra_modules() for i in module_exercises(m, True)}
+    return sorted(set(_package_topics()) | extra)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.grading import Case, Exercise, register
+from course_lib.grading import Case, Exercise
 
 
 def reference_add(a, b):
@@ -46,22 +46,20 @@ def _scale_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-ADD = register(
-    Exercise(
-        id="demo.add",
-        target="add",
-        make_cases=_add_cases,
-        title="Add two arrays",
-        max_score=2.0,
-        references=(reference_add,),
-    )
+ADD = Exercise(
+    id="demo.add",
+    target="add",
+    make_cases=_add_cases,
+    title="Add two arrays",
+    max_score=2.0,
+    references=(reference_add,),
 )
-SCALE = register(
-    Exercise(
-        id="demo.scale",
-        target="scale",
-        make_cases=_scale_cases,
-        title="Scale an array",
-        hint="multiply every value by `factor`",
-    )
+SCALE = Exercise(
+    id="demo.scale",
+    target="scale",
+    make_cases=_scale_cases,
+    title="Scale an array",
+    hint="multiply every value by `factor`",
 )
+#: What this module exports to the exercise registry.
+EXERCISES = (ADD, SCALE)

@@ -116,7 +116,7 @@ _MEANS_MISTAKES = {
 }
 
 
-define(
+CELL_MEANS = define(
     TOPIC,
     "cell_means",
     _means_cases,
@@ -194,7 +194,7 @@ _RATE_MISTAKES = {
 }
 
 
-define(
+NEIGHBOUR_RATE = define(
     TOPIC,
     "neighbour_rate",
     _rate_cases,
@@ -203,3 +203,6 @@ define(
     title="How often neighbouring cells of the atlas agree",
     references=[activation_atlas.neighbour_agreement],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (CELL_MEANS, NEIGHBOUR_RATE)

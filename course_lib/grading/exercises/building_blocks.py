@@ -79,7 +79,7 @@ _MAP_MISTAKES = {
 }
 
 
-define(
+ATTRIBUTION_MAP = define(
     TOPIC,
     "attribution_map",
     _map_cases,
@@ -155,7 +155,7 @@ _TOP_MISTAKES = {
 }
 
 
-define(
+TOP_CHANNELS = define(
     TOPIC,
     "top_channels",
     _top_cases,
@@ -163,3 +163,6 @@ define(
     title="Semantic dictionary: the k strongest channels at each position",
     references=[semantic_dictionary.top_channels],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (ATTRIBUTION_MAP, TOP_CHANNELS)

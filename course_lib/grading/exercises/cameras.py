@@ -97,7 +97,7 @@ _PROJECT_MISTAKES = {
     ),
 }
 
-define(
+PERSPECTIVE_PROJECT = define(
     TOPIC,
     "perspective_project",
     _project_cases,
@@ -180,7 +180,7 @@ _UNPROJECT_MISTAKES = {
     ),
 }
 
-define(
+PERSPECTIVE_UNPROJECT = define(
     TOPIC,
     "perspective_unproject",
     _unproject_cases,
@@ -188,3 +188,6 @@ define(
     title="Back from pixels: unproject with a known depth",
     references=[perspective.unproject, perspective.ray],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (PERSPECTIVE_PROJECT, PERSPECTIVE_UNPROJECT)

@@ -70,7 +70,7 @@ def _compare_prepare(got: Any, case: Case) -> str | None:
     return f"{message} ({explanation})" if explanation else message
 
 
-define(
+ADD_CHANNEL_AXIS_AND_SCALE = define(
     TOPIC,
     "add_channel_axis_and_scale",
     _prepare_cases,
@@ -136,7 +136,7 @@ def _compare_count(got: Any, case: Case) -> str | None:
     return f"{message}: {explanation}" if explanation else message
 
 
-define(
+COUNT_CONV_PARAMS = define(
     TOPIC,
     "count_conv_params",
     _count_cases,
@@ -236,7 +236,7 @@ def _compare_shape(got: Any, case: Case) -> str | None:
     return f"{message}: {explanation}" if explanation else message
 
 
-define(
+CONV_OUTPUT_SHAPE = define(
     TOPIC,
     "conv_output_shape",
     _shape_cases,
@@ -263,7 +263,7 @@ def _build_images(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(0.0, 1.0, size=(count, 28, 28, 1)).astype(np.float32)
 
 
-define_classifier(
+BUILD_CNN = define_classifier(
     TOPIC,
     "build_cnn",
     cnn.build_simple_cnn,
@@ -275,3 +275,6 @@ define_classifier(
     input_hint="keras.Input(shape=(28, 28, 1))",
     output_hint="flatten the last feature maps and end with num_classes units",
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (ADD_CHANNEL_AXIS_AND_SCALE, COUNT_CONV_PARAMS, CONV_OUTPUT_SHAPE, BUILD_CNN)

@@ -88,7 +88,7 @@ _CORRELATE_MISTAKES = {
 }
 
 
-define(
+CORRELATE2D_VALID = define(
     TOPIC,
     "correlate2d_valid",
     _correlate_cases,
@@ -163,7 +163,7 @@ def _compare_output_size(got: Any, case: Case) -> str | None:
     return f"{text} ({explanation})" if explanation else text
 
 
-define(
+OUTPUT_SIZE = define(
     TOPIC,
     "output_size",
     _output_size_cases,
@@ -228,7 +228,7 @@ _MULTICHANNEL_MISTAKES = {
 }
 
 
-define(
+CONV2D_MULTICHANNEL = define(
     TOPIC,
     "conv2d_multichannel",
     _multichannel_cases,
@@ -236,3 +236,6 @@ define(
     title="Filters with depth: an RGB volume through several filters",
     references=[conv.conv2d, conv.conv2d_naive],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (CORRELATE2D_VALID, OUTPUT_SIZE, CONV2D_MULTICHANNEL)

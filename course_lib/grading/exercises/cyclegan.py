@@ -98,7 +98,7 @@ _CYCLE_MISTAKES = {
     ),
 }
 
-define(
+CYCLE_LOSS = define(
     TOPIC,
     "cycle_loss",
     _cycle_cases,
@@ -156,7 +156,7 @@ _IDENTITY_MISTAKES = {
     ),
 }
 
-define(
+IDENTITY_LOSS = define(
     TOPIC,
     "identity_loss",
     _identity_cases,
@@ -164,3 +164,6 @@ define(
     title="The identity loss",
     references=[losses.identity_loss, losses.mean_absolute_error],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (CYCLE_LOSS, IDENTITY_LOSS)

@@ -92,7 +92,7 @@ _GENERATOR_MISTAKES = {
     _FROM_PROBABILITIES: lambda f: -_log_probability(f, 1.0).mean(),
 }
 
-define(
+GENERATOR_LOSS = define(
     TOPIC,
     "generator_loss",
     _generator_cases,
@@ -168,7 +168,7 @@ _DISCRIMINATOR_MISTAKES = {
     ),
 }
 
-define(
+DISCRIMINATOR_LOSS = define(
     TOPIC,
     "discriminator_loss",
     _discriminator_cases,
@@ -176,3 +176,6 @@ define(
     title="The discriminator's loss: real images called real, generated ones fake",
     references=[losses.discriminator_loss, losses.binary_cross_entropy],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (GENERATOR_LOSS, DISCRIMINATOR_LOSS)

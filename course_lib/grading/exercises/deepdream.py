@@ -106,7 +106,7 @@ _OBJECTIVE_MISTAKES = {
 }
 
 
-define(
+DREAM_OBJECTIVE = define(
     TOPIC,
     "dream_objective",
     _objective_cases,
@@ -182,7 +182,7 @@ _NORMALIZE_MISTAKES = {
 }
 
 
-define(
+NORMALIZE_GRADIENTS = define(
     TOPIC,
     "normalize_gradients",
     _normalize_cases,
@@ -308,7 +308,7 @@ def _compare_octave(got: Any, case: Case) -> str | None:
     return f"{text} ({explanation})" if explanation else text
 
 
-define(
+OCTAVE_SHAPE = define(
     TOPIC,
     "octave_shape",
     _octave_cases,
@@ -317,3 +317,6 @@ define(
     title="The size of an octave",
     references=[dream.octave_sizes],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (DREAM_OBJECTIVE, NORMALIZE_GRADIENTS, OCTAVE_SHAPE)

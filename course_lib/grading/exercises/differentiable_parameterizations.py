@@ -91,7 +91,7 @@ _GRAM_MISTAKES = {
 }
 
 
-define(
+GRAM_MATRIX = define(
     TOPIC,
     "gram_matrix",
     _gram_cases,
@@ -169,7 +169,7 @@ _SPHERE_MISTAKES = {
 }
 
 
-define(
+SPHERE_UV = define(
     TOPIC,
     "sphere_uv",
     _sphere_cases,
@@ -177,3 +177,6 @@ define(
     title="Texture coordinates on a sphere",
     references=[texture.sphere_uv],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (GRAM_MATRIX, SPHERE_UV)

@@ -118,7 +118,7 @@ _CHANNEL_MISTAKES = {
 }
 
 
-define(
+CHANNEL_OBJECTIVE = define(
     TOPIC,
     "channel_objective",
     _channel_cases,
@@ -215,7 +215,7 @@ _JITTER_MISTAKES = {
 }
 
 
-define(
+JITTER = define(
     TOPIC,
     "jitter",
     _jitter_cases,
@@ -223,3 +223,6 @@ define(
     title="Jitter: a crop at given offsets",
     references=[transform.jitter_with_offsets],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (CHANNEL_OBJECTIVE, JITTER)

@@ -133,7 +133,7 @@ _SLERP_MISTAKES = {
 }
 
 
-define(
+SLERP = define(
     TOPIC,
     "slerp",
     _slerp_cases,
@@ -215,7 +215,7 @@ _CUBIC_MISTAKES = {
 }
 
 
-define(
+CUBIC_BSPLINE_WEIGHTS = define(
     TOPIC,
     "cubic_bspline_weights",
     _cubic_cases,
@@ -223,3 +223,6 @@ define(
     title="The four weights of a uniform cubic B-spline segment",
     references=[bspline.knot_weights, bspline.basis],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (SLERP, CUBIC_BSPLINE_WEIGHTS)

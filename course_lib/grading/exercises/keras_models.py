@@ -38,7 +38,7 @@ _SEQUENTIAL_HINT = (
 )
 
 
-define_classifier(
+BUILD_SEQUENTIAL = define_classifier(
     TOPIC,
     "build_sequential",
     mnist_models.build_sequential,
@@ -101,7 +101,7 @@ def _compare_accuracy(got: Any, case: Case) -> str | None:
     return f"{message} ({explanation})" if explanation else message
 
 
-define(
+ACCURACY = define(
     TOPIC,
     "accuracy",
     _accuracy_cases,
@@ -203,7 +203,7 @@ def _compare_train_step(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-define(
+CUSTOM_TRAIN_STEP = define(
     TOPIC,
     "custom_train_step",
     _train_step_cases,
@@ -212,3 +212,6 @@ define(
     title="One step of a custom training loop with GradientTape",
     references=[training.train_step, training.make_train_step],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (BUILD_SEQUENTIAL, ACCURACY, CUSTOM_TRAIN_STEP)

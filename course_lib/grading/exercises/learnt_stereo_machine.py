@@ -301,7 +301,7 @@ def _compare_projection(got: Any, case: Case) -> str | None:
     return f"{message} ({explanation})" if explanation else message
 
 
-define(
+PROJECT_VOXEL_CENTRES = define(
     TOPIC,
     "project_voxel_centres",
     _project_cases,
@@ -457,7 +457,7 @@ _UNPROJECT_MISTAKES = {
 }
 
 
-define(
+UNPROJECT_FEATURES = define(
     TOPIC,
     "unproject_features",
     _unproject_cases,
@@ -601,7 +601,7 @@ _IOU_MISTAKES = {
 }
 
 
-define(
+VOXEL_IOU = define(
     TOPIC,
     "voxel_iou",
     _iou_cases,
@@ -609,3 +609,6 @@ define(
     title="Intersection over union of voxel grids",
     references=[training.voxel_iou],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (PROJECT_VOXEL_CENTRES, UNPROJECT_FEATURES, VOXEL_IOU)

@@ -155,7 +155,7 @@ _BLINN_PHONG_MISTAKES = {
 }
 
 
-define(
+BLINN_PHONG_BRDF = define(
     TOPIC,
     "blinn_phong_brdf",
     _blinn_phong_cases,
@@ -217,7 +217,7 @@ _LAMBERTIAN_MISTAKES = {
 }
 
 
-define(
+LAMBERTIAN_BRDF = define(
     TOPIC,
     "lambertian_brdf",
     _lambertian_cases,
@@ -225,3 +225,6 @@ define(
     title="The Lambertian BRDF",
     references=[lambertian.brdf],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (BLINN_PHONG_BRDF, LAMBERTIAN_BRDF)

@@ -219,7 +219,7 @@ def _run_adjacency(obj: Any, case: Case) -> Any:
     return got
 
 
-define(
+ADJACENCY_FROM_FACES = define(
     TOPIC,
     "adjacency_from_faces",
     _adjacency_cases,
@@ -400,7 +400,7 @@ _NORMALS_MISTAKES = {
 }
 
 
-define(
+VERTEX_NORMALS = define(
     TOPIC,
     "vertex_normals",
     _normals_cases,
@@ -509,10 +509,13 @@ _CONV_MISTAKES = {
 }
 
 
-define(
+GRAPH_CONV_STEP = define(
     TOPIC,
     "graph_conv_step",
     _conv_cases,
     mistakes=_CONV_MISTAKES,
     title="One step of a graph convolution, relu(A X W)",
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (ADJACENCY_FROM_FACES, VERTEX_NORMALS, GRAPH_CONV_STEP)

@@ -170,7 +170,7 @@ _LOSS_MISTAKES = {
 }
 
 
-define(
+PIX2PIX_GENERATOR_LOSS = define(
     TOPIC,
     "pix2pix_generator_loss",
     _loss_cases,
@@ -304,7 +304,7 @@ def _compare_jitter(got: list, case: Case) -> str | None:
     return None
 
 
-define(
+RANDOM_JITTER = define(
     TOPIC,
     "random_jitter",
     _jitter_cases,
@@ -313,3 +313,6 @@ define(
     references=[pix2pix.random_jitter],
     run_case=_run_jitter,
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (PIX2PIX_GENERATOR_LOSS, RANDOM_JITTER)

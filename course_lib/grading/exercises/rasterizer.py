@@ -120,7 +120,7 @@ _BARYCENTRIC_MISTAKES = {
 }
 
 
-define(
+BARYCENTRIC = define(
     TOPIC,
     "barycentric",
     _barycentric_cases,
@@ -199,7 +199,7 @@ _INSIDE_MISTAKES = {
 }
 
 
-define(
+EDGE_FUNCTION_INSIDE = define(
     TOPIC,
     "edge_function_inside",
     _inside_cases,
@@ -268,7 +268,7 @@ _PERSPECTIVE_MISTAKES = {
 }
 
 
-define(
+PERSPECTIVE_CORRECT = define(
     TOPIC,
     "perspective_correct",
     _perspective_cases,
@@ -276,3 +276,6 @@ define(
     title="Perspective-correct interpolation",
     references=[reference.perspective_correct],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (BARYCENTRIC, EDGE_FUNCTION_INSIDE, PERSPECTIVE_CORRECT)

@@ -208,7 +208,7 @@ def _compare_scaled_sum(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-define(
+MAKE_SCALED_SUM = define(
     TOPIC,
     "make_scaled_sum",
     _scaled_sum_cases,
@@ -303,7 +303,7 @@ def _compare_collatz(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-define(
+COLLATZ_STEPS = define(
     TOPIC,
     "collatz_steps",
     _collatz_cases,
@@ -311,3 +311,6 @@ define(
     run_case=_run_collatz,
     title="A Python loop that AutoGraph turns into a graph loop",
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (MAKE_SCALED_SUM, COLLATZ_STEPS)

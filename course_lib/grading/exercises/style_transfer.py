@@ -106,7 +106,7 @@ _GRAM_MISTAKES = {
 }
 
 
-define(
+GRAM_MATRIX = define(
     TOPIC,
     "gram_matrix",
     _gram_cases,
@@ -178,10 +178,13 @@ _VARIATION_MISTAKES = {
 }
 
 
-define(
+TOTAL_VARIATION = define(
     TOPIC,
     "total_variation",
     _variation_cases,
     mistakes=_VARIATION_MISTAKES,
     title="The total variation of a batch of images",
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (GRAM_MATRIX, TOTAL_VARIATION)

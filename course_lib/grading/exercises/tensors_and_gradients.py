@@ -94,7 +94,7 @@ _PAIRWISE_MISTAKES = {
 }
 
 
-define(
+PAIRWISE_SQUARED_DISTANCES = define(
     TOPIC,
     "pairwise_squared_distances",
     _pairwise_cases,
@@ -169,7 +169,7 @@ def _compare_gradient(got: Any, case: Case) -> str | None:
     return None
 
 
-define(
+SQUARED_ERROR_GRADIENT = define(
     TOPIC,
     "squared_error_gradient",
     _gradient_cases,
@@ -254,7 +254,7 @@ def _compare_train_step(got: dict[str, Any], case: Case) -> str | None:
     return None
 
 
-define(
+LINEAR_TRAIN_STEP = define(
     TOPIC,
     "linear_train_step",
     _train_step_cases,
@@ -263,3 +263,6 @@ define(
     title="One step of gradient descent for y = w x + b",
     references=[linear_regression.train_step, linear_regression.squared_error_gradient],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (PAIRWISE_SQUARED_DISTANCES, SQUARED_ERROR_GRADIENT, LINEAR_TRAIN_STEP)

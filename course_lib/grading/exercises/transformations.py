@@ -111,7 +111,7 @@ _ROTATE_MISTAKES = {
 }
 
 
-define(
+AXIS_ANGLE_ROTATE = define(
     TOPIC,
     "axis_angle_rotate",
     _rotate_cases,
@@ -176,7 +176,7 @@ _MULTIPLY_MISTAKES = {
 }
 
 
-define(
+QUATERNION_MULTIPLY = define(
     TOPIC,
     "quaternion_multiply",
     _multiply_cases,
@@ -185,3 +185,6 @@ define(
     target="multiply",
     references=[quaternion.multiply],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (AXIS_ANGLE_ROTATE, QUATERNION_MULTIPLY)

@@ -192,7 +192,7 @@ _BACKPROJECT_MISTAKES = {
 }
 
 
-define(
+BACKPROJECT = define(
     TOPIC,
     "backproject",
     _backproject_cases,
@@ -473,7 +473,7 @@ def _compare_warp(got: Any, case: Case) -> str | None:
     return f"{message} ({explanation})" if explanation else message
 
 
-define(
+WARP = define(
     TOPIC,
     "warp",
     _warp_cases,
@@ -630,7 +630,7 @@ _LOSS_MISTAKES = {
 }
 
 
-define(
+PHOTOMETRIC_LOSS = define(
     TOPIC,
     "photometric_loss",
     _loss_cases,
@@ -638,3 +638,6 @@ define(
     title="The masked photometric loss (SSIM + L1)",
     references=[losses.photometric_loss, losses.photometric_error, losses.ssim],
 )
+
+#: What this module exports to the exercise registry, in the chapter's order.
+EXERCISES = (BACKPROJECT, WARP, PHOTOMETRIC_LOSS)
