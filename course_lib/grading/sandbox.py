@@ -268,7 +268,13 @@ def stop_all() -> None:
     with _ACTIVE_LOCK:
         watchdogs = list(_ACTIVE)
     for watchdog in watchdogs:
-        watchdog.kill_all()
+        watchdog.halt()
+
+
+def _refuse_when_stopping() -> None:
+    """Starts no kernel and runs no cell once the grader is interrupted."""
+    if STOPPING.is_set():
+        raise RuntimeError("grading was interrupted")
 
 
 def run_notebook(
@@ -297,6 +303,8 @@ def run_notebook(
             watchdog.start()
             with _ACTIVE_LOCK:
                 _ACTIVE.add(watchdog)
+                if STOPPING.is_set():  # interrupted before this run began
+                    watchdog.halt()
             try:
                 fatal = _run_sync(_drive(nb, settings, watchdog, driver_run, inputs, cells, ids))
             finally:
@@ -439,6 +447,7 @@ class _Driver:
 
     async def _start(self, log: IO[bytes]) -> None:
         settings = self.settings
+        _refuse_when_stopping()
         await self.client.async_start_new_kernel(
             cwd=str(settings.workdir), env=settings.env, stdout=log, stderr=log
         )
@@ -447,6 +456,7 @@ class _Driver:
 
     async def _execute(self, cell: nbformat.NotebookNode, index: int, deadline: float, **kw):
         """Executes one cell, interrupted (then killed) by the watchdog past ``deadline``."""
+        _refuse_when_stopping()
         self.watchdog.arm(deadline)
         try:
             await self.client.async_execute_cell(cell, index, **kw)

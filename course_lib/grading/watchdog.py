@@ -58,13 +58,25 @@ class Watchdog(threading.Thread):
         self.timeout_killed = False
         self.memory_killed = False
         self.peak_rss = 0
+        self._halted = False
 
     def attach(self, pid: int) -> None:
-        """Watches process ``pid`` (the kernel), its group and its descendants."""
+        """Watches process ``pid`` (the kernel), its group and its descendants (killed at once
+        after :meth:`halt`)."""
         with self._lock:
             self._root = psutil.Process(pid)
             self._procs = {pid: self._root}
             self._pgid = _processes.group_id(pid)
+            if self._halted:
+                self._kill()
+
+    def halt(self) -> None:
+        """Kills the kernel now, and a kernel attached later as soon as it is (the grader was
+        interrupted while the kernel was still starting)."""
+        with self._lock:
+            self._halted = True
+            if self._root is not None:
+                self._kill()
 
     def arm(self, deadline: float) -> None:
         """Interrupts the kernel at ``deadline`` (``time.monotonic()`` seconds)."""
