@@ -3,13 +3,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser assets the book and the decks serve themselves (reveal.js, TensorFlow.js), from npm.
+NODE_STAMP := node_modules/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 export COURSE_OFFLINE ?=
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv book test unit notebooks lint format exercises check-exercises grade check-pages bench \
-	bench-book figures lock clean
+.PHONY: venv web book test unit notebooks lint format exercises check-exercises grade check-pages bench \
+	bench-book figures slides rehearse publish lock clean
 
 venv: $(STAMP)
 
@@ -20,14 +22,20 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+web: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 ## The HTML book in _build/html, every chapter executed (cached: only changed chapters re-run).
-book: $(STAMP)
+book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 ## The whole suite: lint, unit and grader tests, notebooks under nbval, the book build.
 test: $(STAMP) lint unit notebooks
 
-unit: $(STAMP)
+unit: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest tests -q --ignore=tests/pages
 
 ## nbval runs solutions/ and exercises/, and the chapters with stored outputs to compare
@@ -59,8 +67,23 @@ OUT ?= grades.csv
 grade: $(STAMP)
 	$(BIN)/course grade $(SUBMISSIONS) --out $(OUT)
 
-## Opens the built pages in headless Chromium (screenshots under _build/screenshots/).
-check-pages: $(STAMP)
+## reveal.js decks from the chapters' slide metadata, with the figures of the executed chapters
+## (run after `make book`): _build/slides/ (CHAPTERS="cnn rasterizer": only those).
+slides: $(STAMP) $(NODE_STAMP)
+	$(BIN)/course slides $(CHAPTERS) --out _build/slides
+
+## The live cells of each workshop slot executed in order on this CPU; the instructor guide shows
+## the times (book/workshop/rehearsal.md).
+rehearse: $(STAMP)
+	$(BIN)/python -m course_lib.workshop.rehearse --out book/workshop/rehearsal.md
+
+## A folder ready for static hosting: the book, the decks, the Beyond Python page, the PDF handout.
+publish: book slides
+	$(BIN)/python -m course_lib.workshop.publish --out _build/publish
+
+## Opens the built pages, the decks and the published folder in headless Chromium
+## (screenshots under _build/screenshots/).
+check-pages: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q tests/pages
 
 ## Performance suite: every benchmarks/bench_*.py, ratios in benchmarks/results.md (ONLY=conv: one).
