@@ -1,4 +1,4 @@
-"""The ``course`` command: exercise notebooks, batch grading and environment checks.
+"""The ``course`` command: exercise notebooks, batch grading, slides and environment checks.
 
 course assign [--solutions DIR] [--exercises DIR] [--force] [--check]
 course start NAME [--dir work]
@@ -6,6 +6,7 @@ course grade SUBMISSIONS... [--out grades.csv] [--timeout S] [--memory-mb MB] [-
 course train {dcgan,pix2pix,cyclegan} --out DIR [--steps N] [--seed S] [--force]
 course list
 course doctor
+course slides [CHAPTER ...] [--out _build/slides] [--cache _build/.jupyter_cache]
 """
 
 from __future__ import annotations
@@ -257,6 +258,29 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_PROBLEM if problems else EXIT_OK
 
 
+def cmd_slides(args: argparse.Namespace) -> int:
+    try:
+        from course_lib.workshop import slides
+    except ImportError as error:
+        return _error("slides", f"needs {error.name} (it comes with the 'dev' extra)")
+    started = time.monotonic()
+    try:
+        chapters = slides.select_chapters(args.chapters, Path("."))
+    except (slides.UnknownChapter, FileNotFoundError) as error:
+        return _error("slides", str(error).strip("\"'"))
+    try:
+        decks = slides.build_decks(chapters, Path(args.out), Path(args.cache), Path("."))
+    except slides.SlidesError as error:
+        return _error("slides", str(error), EXIT_PROBLEM)
+    for deck in decks:
+        print(f"{deck.path}: {deck.slides} slides ({deck.figures} figures)")
+    print(
+        f"{len(decks)} deck(s), {sum(deck.slides for deck in decks)} slides in "
+        f"{time.monotonic() - started:.1f} s; index: {Path(args.out) / 'index.html'}"
+    )
+    return EXIT_OK
+
+
 def _version(distribution: str) -> str:
     try:
         return importlib.metadata.version(distribution)
@@ -428,6 +452,30 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="report Python, TensorFlow, network, kernel and exercises"
     )
     doctor.set_defaults(func=cmd_doctor)
+
+    slides = commands.add_parser(
+        "slides",
+        help="make reveal.js decks from the chapters (after `make book`)",
+        description="Make a reveal.js deck per chapter from its slide metadata (notebook "
+        "metadata course.slides) and the figures of its execution cached by the book build: "
+        "OUT/<topic>.html, OUT/index.html, reveal.js copied to OUT/reveal/. Works offline.",
+        epilog="Exit status 0 when every deck was written, 1 when a chapter's metadata is wrong "
+        "or it is not in the cache, 2 on usage errors.",
+    )
+    slides.add_argument(
+        "chapters",
+        nargs="*",
+        metavar="CHAPTER",
+        help="a topic (cnn, rasterizer: the notebook's name after NN_) or a notebook path "
+        "(default: every chapter)",
+    )
+    slides.add_argument("--out", default="_build/slides", help="default: %(default)s")
+    slides.add_argument(
+        "--cache",
+        default="_build/.jupyter_cache",
+        help="the book build's execution cache (default: %(default)s)",
+    )
+    slides.set_defaults(func=cmd_slides)
     return parser
 
 

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,44 @@ def test_chapters_are_executed_with_their_plots_embedded(built_book):
         for src in images:
             assert (built_book / Path(entry).parent / src).resolve().exists(), src
         assert "colab.research.google.com" in html, f"{entry} has no Colab launch button"
+
+
+class _MainImages(HTMLParser):
+    """Collects the attributes of every ``<img>`` inside the page's ``<main>``."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside_main = 0
+        self.images: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "main":
+            self.inside_main += 1
+        elif tag == "img" and self.inside_main:
+            self.images.append(dict(attrs))
+
+    def handle_endtag(self, tag):
+        if tag == "main":
+            self.inside_main -= 1
+
+
+@pytest.mark.slow
+def test_every_image_of_every_page_has_alt_text(built_book):
+    """Alt text, not the file name myst-nb falls back to (book/_ext/course_book.py sets it)."""
+    path_like = re.compile(r"/|\.(png|jpe?g|gif|svg)\b", re.IGNORECASE)
+    chapters = {f"{e}.html" for e in _toc_files() if Path(e).name[:2].isdigit()}
+    for page in built_book.rglob("*.html"):
+        name = str(page.relative_to(built_book))
+        if name.startswith("_"):  # _static, _sources: not pages of the book
+            continue
+        parser = _MainImages()
+        parser.feed(page.read_text())
+        if name in chapters:
+            assert any("_images/" in (image.get("src") or "") for image in parser.images), name
+        for image in parser.images:
+            alt = (image.get("alt") or "").strip()
+            assert alt, f"{name}: {image.get('src')} has no alt text"
+            assert not path_like.search(alt), f"{name}: {image.get('src')} has alt {alt!r}"
 
 
 @pytest.mark.slow

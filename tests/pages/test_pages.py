@@ -5,11 +5,7 @@ have loaded, its formulas must be typeset, and no error output may be visible. S
 _build/screenshots/.
 """
 
-import functools
-import http.server
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import nbformat
@@ -17,18 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _pages() -> list[str]:
@@ -46,29 +31,6 @@ def _title(entry: str) -> str:
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title = re.search(r"^# (.+)$", text, re.M).group(1).strip()
     return title.replace("'", "\u2019")  # Sphinx's smart quotes: picture's -> picture’s
-
-
-@pytest.fixture(scope="module")
-def site():
-    assert (HTML / "index.html").exists(), "build the book first: make book"
-
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize("entry", _pages())

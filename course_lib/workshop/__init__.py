@@ -1,0 +1,1 @@
+"""Tools for running the course as a workshop: slides, rehearsal, publishing."""

@@ -1,0 +1,49 @@
+"""Shared fixtures of the browser checks: the built book served locally, headless Chromium.
+
+- ``site``: the URL of a local HTTP server of ``_build/html`` (run ``make book`` first);
+  ``HTML_DIR`` overrides the folder served.
+- ``browser``: Playwright's Chromium, launched from ``/usr/bin/chromium`` with ``CHROMIUM_ARGS``.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from course_lib.workshop.publish import CHROMIUM_ARGS  # shared with the PDF handout's printing
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = Path(os.environ.get("HTML_DIR", ROOT / "_build" / "html"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    assert (HTML / "index.html").exists(), "build the book first: make book"
+
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
