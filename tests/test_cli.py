@@ -128,7 +128,16 @@ def test_ctrl_c_stops_the_batch_without_a_csv_or_a_leftover_kernel(tmp_path):
         nbformat.write(nb, tmp_path / name)
     env = dict(os.environ, PYTHONPATH=str(FIXTURES), COURSE_EXERCISE_MODULES="demo_exercises")
     command = [sys.executable, "-m", "course_lib.cli", "grade", "a.ipynb", "b.ipynb"]
-    grader = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C reaches the grader even when this test runs in the background (where SIGINT is
+    # ignored and a child would inherit that).
+    grader = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         kernels = []
         deadline = time.monotonic() + 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -144,6 +145,8 @@ def test_workers_past_the_time_limit_are_stopped(helpers):
 
 def test_an_interrupted_run_stops_every_worker(helpers):
     before = _children()
+    # interrupt_main does nothing where SIGINT is ignored (a run in the background).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.5, _thread.interrupt_main)  # as Ctrl-C in a notebook cell
     timer.start()
     try:
@@ -151,6 +154,7 @@ def test_an_interrupted_run_stops_every_worker(helpers):
             distribute.run_workers(f"{helpers}:sleeps", 2, timeout_s=60)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert _children() <= before
 
 
