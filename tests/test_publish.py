@@ -255,3 +255,23 @@ def test_the_pages_workflow_deploys_what_make_publish_writes(repo_root):
     assert deploy["needs"] == "build"
     assert deploy["environment"]["name"] == "github-pages"
     assert [step["uses"].split("@")[0] for step in deploy["steps"]] == ["actions/deploy-pages"]
+
+
+def test_the_browser_is_chosen_by_chromium_or_found_on_path(monkeypatch, tmp_path):
+    browser = tmp_path / "my-chrome"
+    browser.write_text("")
+    monkeypatch.setenv("CHROMIUM", str(browser))
+    assert publish.chromium_executable() == str(browser)
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match="CHROMIUM="):
+        publish.chromium_executable()
+    monkeypatch.delenv("CHROMIUM")
+    (tmp_path / "bin").mkdir()
+    fake = tmp_path / "bin" / "google-chrome"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert publish.chromium_executable() == str(fake)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no Chromium on PATH"):
+        publish.chromium_executable()

@@ -350,12 +350,26 @@ def assemble(
 # ---------------------------------------------------------------------------------- the handout
 
 
+#: Names of a Chromium-based browser on PATH, in the order they are tried (Debian, Ubuntu, GitHub's
+#: runner images).
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+
+
 def chromium_executable() -> str:
-    """The Chromium that prints the handout and runs the page tests."""
-    found = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
-        raise FileNotFoundError("no Chromium on PATH: install it (apt-get install chromium)")
-    return found
+    """The Chromium that prints the handout and runs the page tests: ``$CHROMIUM`` when set, else
+    the first of :data:`CHROMIUM_NAMES` on PATH."""
+    chosen = os.environ.get("CHROMIUM")
+    if chosen:
+        if not Path(chosen).exists():
+            raise FileNotFoundError(f"CHROMIUM={chosen} does not exist")
+        return chosen
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise FileNotFoundError(
+        "no Chromium on PATH: install it (apt-get install chromium) or set CHROMIUM to its path"
+    )
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -2,23 +2,24 @@
 
 - ``site``: the URL of a local HTTP server of ``_build/html`` (run ``make book`` first);
   ``HTML_DIR`` overrides the folder served.
-- ``browser``: Playwright's Chromium, launched from ``/usr/bin/chromium`` with ``CHROMIUM_ARGS``.
+- ``browser``: Playwright's Chromium (``publish.chromium_executable()``, ``CHROMIUM_ARGS``).
 """
 
 import functools
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
-from course_lib.workshop.publish import CHROMIUM_ARGS  # shared with the PDF handout's printing
+from course_lib.workshop.publish import (  # shared with the PDF handout's printing
+    CHROMIUM_ARGS,
+    chromium_executable,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("HTML_DIR", ROOT / "_build" / "html"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -44,6 +45,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_executable(), args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
