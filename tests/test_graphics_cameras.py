@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -203,6 +204,132 @@ def test_pixel_rays_go_through_pixel_centres(rng):
     np.testing.assert_allclose(np.linalg.norm(unit, axis=-1), 1.0, rtol=1e-12)
 
 
+# --- OpenGL projection matrices and random rays (TensorFlow Graphics' API) ---------------------
+
+
+def test_right_handed_maps_the_frustum_to_the_clip_cube(rng):
+    fov = rng.uniform(0.2, 3.0, (3, 4, 1))
+    aspect = rng.uniform(0.5, 2.0, (3, 4, 1))
+    near = rng.uniform(0.1, 2.0, (3, 4, 1))
+    far = near + rng.uniform(0.5, 50.0, (3, 4, 1))
+    matrix = perspective.right_handed(fov, aspect, near, far).numpy()
+    assert matrix.shape == (3, 4, 4, 4)
+    signs = np.array([[sx, sy] for sx in (-1, 1) for sy in (-1, 1)], np.float64)
+    for depth, ndc_z in ((near, -1.0), (far, 1.0)):
+        # The frustum's corners at this depth (eye space: the camera looks down -z).
+        half_height = depth * np.tan(0.5 * fov)
+        half_size = np.concatenate([half_height * aspect, half_height], -1)
+        xy = signs * half_size[..., None, :]
+        eye = np.concatenate([xy, np.broadcast_to(-depth[..., None, :], xy.shape[:-1] + (1,))], -1)
+        eye = np.concatenate([eye, np.ones(eye.shape[:-1] + (1,))], -1)
+        clip = np.einsum("...ij,...kj->...ki", matrix, eye)
+        ndc = clip[..., :3] / clip[..., 3:]
+        expected = np.concatenate([signs, np.full((4, 1), ndc_z)], -1)
+        np.testing.assert_allclose(ndc, np.broadcast_to(expected, ndc.shape), atol=1e-9)
+
+
+def test_right_handed_preset_broadcasting_and_jacobian():
+    # Values given in TensorFlow Graphics' tests for the same OpenGL matrix.
+    matrix = perspective.right_handed(
+        [[np.pi / 3.0], [5.0 * np.pi / 18.0]], [[1.5], [1.1]], [[1.0], [1.2]], [[10.0], [5.0]]
+    )
+    expected = [
+        [
+            [1.15470052, 0, 0, 0],
+            [0, 1.73205066, 0, 0],
+            [0, 0, -1.22222221, -2.22222233],
+            [0, 0, -1, 0],
+        ],
+        [
+            [1.9495517, 0, 0, 0],
+            [0, 2.14450693, 0, 0],
+            [0, 0, -1.63157892, -3.15789485],
+            [0, 0, -1, 0],
+        ],
+    ]
+    np.testing.assert_allclose(matrix, expected, rtol=1e-6)
+    assert perspective.right_handed([1.0], [[1.0], [2.0]], [0.1], [[[10.0]]]).shape == (1, 2, 4, 4)
+    assert_jacobian_matches(
+        perspective.right_handed, [[[1.0], [0.5]], [[1.2], [0.8]], [[0.5], [1.0]], [[9.0], [4.0]]]
+    )
+
+
+def test_parameters_from_right_handed_inverts_right_handed(rng):
+    fov = rng.uniform(0.05, 3.0, (5, 1))
+    aspect = rng.uniform(0.1, 10.0, (5, 1))
+    near = rng.uniform(0.1, 100.0, (5, 1))
+    far = near + rng.uniform(0.1, 100.0, (5, 1))
+    matrix = perspective.right_handed(fov, aspect, near, far)
+    for got, want in zip(
+        perspective.parameters_from_right_handed(matrix), (fov, aspect, near, far), strict=True
+    ):
+        assert got.shape == (5, 1)
+        np.testing.assert_allclose(got, want, rtol=1e-9)
+    got32 = perspective.parameters_from_right_handed(tf.cast(matrix, tf.float32))
+    for got, want in zip(got32, (fov, aspect, near, far), strict=True):
+        np.testing.assert_allclose(got, want, rtol=2e-3)
+    for index in range(4):
+        assert_jacobian_matches(
+            lambda m, index=index: perspective.parameters_from_right_handed(m)[index], [matrix[:2]]
+        )
+    assert_gradient_finite(
+        lambda m: tf.stack(perspective.parameters_from_right_handed(m)), np.zeros((4, 4))
+    )
+
+
+def test_random_rays_are_seeded_in_bounds_and_through_pixel_centres(rng):
+    focal, principal_point = random_intrinsics(rng, (3,))
+    rays, pixels = perspective.random_rays(focal, principal_point[:1], 20, 30, 7, margin=2, seed=5)
+    assert rays.shape == (3, 7, 3) and pixels.shape == (3, 7, 2) and pixels.dtype == tf.int32
+    again = perspective.random_rays(focal, principal_point[:1], 20, 30, 7, margin=2, seed=5)
+    np.testing.assert_array_equal(again[1], pixels)
+    other = perspective.random_rays(focal, principal_point[:1], 20, 30, 7, margin=2, seed=6)
+    assert not np.array_equal(other[1], pixels)
+    x, y = pixels.numpy()[..., 0], pixels.numpy()[..., 1]
+    assert x.min() >= 2 and x.max() < 28 and y.min() >= 2 and y.max() < 18
+    grid = perspective.pixel_rays((20, 30), focal, principal_point[:1]).numpy()
+    expected = grid[np.arange(3)[:, None], y, x]
+    np.testing.assert_allclose(rays, expected, rtol=1e-12)
+    unseeded_rays, unseeded = perspective.random_rays([100.0, 100.0], [5.0, 5.0], 10, 10, 4)
+    assert unseeded.shape == (4, 2) and unseeded_rays.dtype == tf.float32
+
+
+def test_random_rays_draw_pixels_uniformly():
+    _, pixels = perspective.random_rays([50.0, 50.0], [4.0, 3.0], 6, 8, 24000, margin=1, seed=2)
+    flat = (pixels[:, 1] - 1) * 6 + (pixels[:, 0] - 1)  # the 4 x 6 pixels inside the margin
+    counts = np.bincount(flat.numpy(), minlength=24)
+    assert counts.size == 24 and counts.min() > 0
+    assert scipy.stats.chisquare(counts).pvalue > 1e-3
+
+
+def test_random_patches_are_grids_inside_the_image(rng):
+    focal, principal_point = random_intrinsics(rng, (2, 3))
+    rays, pixels = perspective.random_patches(focal, principal_point, 12, 16, 3, 4, 1.5, seed=4)
+    assert rays.shape == (2, 3, 12, 3) and pixels.shape == (2, 3, 12, 2)
+    np.testing.assert_array_equal(
+        pixels, perspective.random_patches(focal, principal_point, 12, 16, 3, 4, 1.5, seed=4)[1]
+    )
+    grid = pixels.numpy().reshape(2, 3, 3, 4, 2)
+    origin = grid[:, :, :1, :1]
+    rows, columns = np.meshgrid(np.arange(3), np.arange(4), indexing="ij")
+    np.testing.assert_allclose(grid - origin, 1.5 * np.stack([columns, rows], -1) + 0 * origin)
+    np.testing.assert_array_equal(origin, np.round(origin))
+    np.testing.assert_allclose(
+        rays,
+        perspective.ray(pixels + 0.5, focal[..., None, :], principal_point[..., None, :]),
+        rtol=1e-12,
+    )
+    # Over many cameras: every place where the patch fits is drawn, and none where it does not.
+    many = np.ones((4000, 2))
+    _, pixels = perspective.random_patches(many, many, 12, 16, 3, 4, 1.5, seed=1)
+    x0, y0 = pixels.numpy()[:, 0, 0], pixels.numpy()[:, 0, 1]
+    last = pixels.numpy()[:, -1]
+    assert last[:, 0].max() <= 15 and last[:, 1].max() <= 11
+    assert set(x0.astype(int)) == set(range(16 - 5)) and set(y0.astype(int)) == set(range(12 - 3))
+    _, whole = perspective.random_patches([1.0, 1.0], [0.0, 0.0], 4, 5, 4, 5, seed=0)
+    np.testing.assert_array_equal(whole[0], [0.0, 0.0])
+
+
 # --- intrinsic matrices -------------------------------------------------------------------------
 
 
@@ -233,6 +360,22 @@ def test_matrix_and_intrinsics_round_trip(rng):
     np.testing.assert_array_equal(
         perspective.matrix_from_intrinsics(*perspective.intrinsics_from_matrix(k)), k
     )
+
+
+def test_skew_enters_and_leaves_the_matrix(rng):
+    focal, principal_point = random_intrinsics(rng, (4,))
+    skew = rng.uniform(-2.0, 2.0, (4, 1))
+    k = perspective.matrix_from_intrinsics(focal, principal_point, skew).numpy()
+    expected = perspective.matrix_from_intrinsics(focal, principal_point).numpy()
+    expected[:, 0, 1] = skew[:, 0]
+    np.testing.assert_array_equal(k, expected)
+    back = perspective.intrinsics_from_matrix(k, return_skew=True)
+    for got, want in zip(back, (focal, principal_point, skew), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert len(perspective.intrinsics_from_matrix(k)) == 2
+    assert_jacobian_matches(perspective.matrix_from_intrinsics, [focal, principal_point, skew])
+    with pytest.raises(ValueError, match="skew"):
+        perspective.matrix_from_intrinsics(focal, principal_point, np.zeros((4, 2)))
 
 
 # --- orthographic -----------------------------------------------------------------------------
@@ -308,6 +451,20 @@ GOOD_POINT, GOOD_FOCAL, GOOD_PRINCIPAL = [[1.0, 2.0, 3.0]], [[100.0, 100.0]], [[
         (lambda: perspective.pixel_rays((3, 4), [100.0, 100.0, 1.0], [1.0, 1.0]), "focal"),
         (lambda: perspective.pixel_rays((3,), [100.0, 100.0], [1.0, 1.0]), "image_size"),
         (lambda: perspective.pixel_rays((3, 0), [100.0, 100.0], [1.0, 1.0]), "image_size"),
+        (lambda: perspective.right_handed([1.0], [1.0], [[1.0, 2.0]], [1.0]), "near"),
+        (lambda: perspective.right_handed([1.0], [1.0], [1.0], np.ones((2, 2))), "far"),
+        (lambda: perspective.parameters_from_right_handed(np.eye(3)), "projection_matrix"),
+        (lambda: perspective.random_rays([1.0], [1.0, 1.0], 4, 4, 2), "focal"),
+        (lambda: perspective.random_rays([1.0, 1.0], [1.0], 4, 4, 2), "principal_point"),
+        (lambda: perspective.random_rays([1.0, 1.0], [1.0, 1.0], 0, 4, 2), "height"),
+        (lambda: perspective.random_rays([1.0, 1.0], [1.0, 1.0], 4, 4, 2.5), "n_rays"),
+        (lambda: perspective.random_rays([1.0, 1.0], [1.0, 1.0], 4, 4, 2, margin=2), "margin"),
+        (lambda: perspective.random_rays([1.0, 1.0], [1.0, 1.0], 4, 4, 2, margin=-1), "margin"),
+        (lambda: perspective.random_patches([1.0, 1.0], [1.0], 4, 4, 2, 2), "principal_point"),
+        (lambda: perspective.random_patches([1.0, 1.0], [1.0, 1.0], 4, 4, 0, 2), "patch_height"),
+        (lambda: perspective.random_patches([1.0, 1.0], [1.0, 1.0], 4, 4, 2, 5), "patch"),
+        (lambda: perspective.random_patches([1.0, 1.0], [1.0, 1.0], 4, 4, 2, 3, 2.0), "patch"),
+        (lambda: perspective.random_patches([1.0, 1.0], [1.0, 1.0], 4, 4, 2, 2, 0.0), "scale"),
         (lambda: orthographic.project([[1.0, 2.0]]), "point_3d"),
         (lambda: orthographic.unproject([[1.0, 2.0]], [[1.0, 2.0]]), "depth"),
         (lambda: orthographic.ray([[1.0, 2.0, 3.0]]), "point_2d"),

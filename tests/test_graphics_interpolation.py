@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from scipy.interpolate import BSpline
 from scipy.spatial.transform import Rotation, Slerp
 
-from course_lib.graphics.math.interpolation import bspline, slerp
+from course_lib.graphics.math.interpolation import bspline, slerp, weighted
+from course_lib.graphics.util import asserts
 from course_lib.graphics.util.testing import assert_gradient_finite, assert_jacobian_matches
 
 QUATERNION, VECTOR = slerp.InterpolationType.QUATERNION, slerp.InterpolationType.VECTOR
@@ -212,6 +213,7 @@ def test_slerp_output_is_a_unit_quaternion(q1, q2, t):
         ({"vector2": np.tile(np.float32([0, 0, 0, 1]), (3, 1))}, "broadcast"),
         ({"vector1": np.array([[0, 0, 0, 1]])}, "vector1"),
         ({"method": "slerp"}, "method"),
+        ({"method": 2}, r"^method .* Unknown interpolation type supplied\."),
     ],
 )
 def test_slerp_rejects_bad_input(kwargs, match):
@@ -378,3 +380,172 @@ def test_bspline_gradients_are_finite_at_segment_joins_and_ends():
 def test_bspline_rejects_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_degree_names_the_integer_degrees(rng):
+    assert [int(d) for d in bspline.Degree] == [0, 1, 2, 3, 4]
+    positions = rng.uniform(0.0, 3.0, (5,))
+    np.testing.assert_array_equal(
+        bspline.knot_weights(positions, 6, bspline.Degree.CUBIC, False),
+        bspline.knot_weights(positions, 6, 3, False),
+    )
+
+
+# --- weighted --------------------------------------------------------------------------------
+
+
+def test_weighted_interpolate_matches_numpy_gather_and_sum(rng):
+    points = rng.normal(size=(4, 5, 3))  # a 4 x 5 grid of 3-D points
+    indices = np.stack([rng.integers(0, 4, (2, 6, 7)), rng.integers(0, 5, (2, 6, 7))], -1)
+    weights = rng.uniform(0.1, 1.0, (2, 6, 7))
+    picked = points[indices[..., 0], indices[..., 1]]  # [2, 6, 7, 3]
+    normalized = weights / weights.sum(-1, keepdims=True)
+    expected = np.einsum("...p,...pm->...m", normalized, picked)
+    got = weighted.interpolate(points, weights, indices)
+    assert got.shape == (2, 6, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    raw = weighted.interpolate(points, weights, indices, normalize=False)
+    np.testing.assert_allclose(raw, np.einsum("...p,...pm->...m", weights, picked), rtol=1e-12)
+    # Weights broadcast against the indices' batch dimensions.
+    shared = weighted.interpolate(points, weights[:1], indices[:, :1])
+    assert shared.shape == (2, 6, 3)
+    assert_jacobian_matches(
+        lambda p, w: weighted.interpolate(p, w, indices[0, :2]), [points, weights[0, :2]]
+    )
+
+
+def test_weighted_interpolate_value_checks_follow_the_asserts_switch():
+    points = np.array([[-1.0, 1.0], [1.0, 1.0], [3.0, 1.0], [-1.0, -1.0]])
+    indices = [[[0], [1], [2], [3]]]
+    negative = [[1.0, -1.0, 1.0, 0.5]]
+    np.testing.assert_allclose(
+        weighted.interpolate(points, negative, indices),
+        [np.dot(np.array(negative[0]) / 1.5, points)],
+        rtol=1e-12,
+    )
+    unnormalizable = [[1.0, -1.0, 1.0, -1.0]]
+    zero = weighted.interpolate(points, unnormalizable, indices, allow_negative_weights=True)
+    np.testing.assert_array_equal(zero, [[0.0, 0.0]])
+    with asserts.enabled():
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            weighted.interpolate(points, negative, indices)
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            weighted.interpolate(points, unnormalizable, indices, allow_negative_weights=True)
+        weighted.interpolate(points, negative, indices, allow_negative_weights=True)
+    assert not asserts.is_enabled()
+
+
+def test_get_barycentric_coordinates_reconstruct_the_pixels(rng):
+    triangles = rng.uniform(0.0, 10.0, (4, 3, 2))
+    pixels = rng.uniform(0.0, 10.0, (4, 50, 2))
+    coordinates, valid = weighted.get_barycentric_coordinates(triangles, pixels)
+    assert coordinates.shape == (4, 50, 3) and valid.shape == (4, 50)
+    np.testing.assert_allclose(np.sum(coordinates, -1), 1.0, rtol=1e-12)
+    rebuilt = np.einsum("bnk,bkd->bnd", coordinates, triangles)
+    np.testing.assert_allclose(rebuilt, pixels, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(valid, np.all(coordinates.numpy() >= 0.0, axis=-1))
+    assert np.any(valid) and not np.all(valid)
+    at_vertices, inside = weighted.get_barycentric_coordinates(triangles, triangles)
+    np.testing.assert_allclose(at_vertices, np.broadcast_to(np.eye(3), (4, 3, 3)), atol=1e-9)
+    assert np.all(inside)
+    assert_jacobian_matches(
+        lambda t, p: weighted.get_barycentric_coordinates(t, p)[0], [triangles[0], pixels[0, :4]]
+    )
+
+
+GRID = np.zeros((4, 5, 3))
+WEIGHTS = np.ones((2, 3))
+INDICES = np.zeros((2, 3, 2), np.int32)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: weighted.interpolate(np.zeros(3), WEIGHTS, INDICES), "points"),
+        (lambda: weighted.interpolate(GRID, WEIGHTS, INDICES.astype(np.float64)), "indices"),
+        (lambda: weighted.interpolate(GRID, WEIGHTS, np.zeros((2, 3, 1), np.int32)), "indices"),
+        (lambda: weighted.interpolate(GRID, WEIGHTS, np.zeros((2, 4, 2), np.int32)), "indices"),
+        (lambda: weighted.interpolate(GRID, np.ones((5, 3)), INDICES), "indices"),
+        (lambda: weighted.interpolate(GRID, np.ones((2, 3), np.int32), INDICES), "weights"),
+        (lambda: weighted.get_barycentric_coordinates(np.zeros((3, 3)), np.zeros((4, 2))),
+         "triangle_vertices"),
+        (lambda: weighted.get_barycentric_coordinates(np.zeros((3, 2)), np.zeros((4, 3))),
+         "pixels"),
+        (lambda: weighted.get_barycentric_coordinates(np.zeros((2, 3, 2)), np.zeros((3, 4, 2))),
+         "pixels"),
+    ],
+)  # fmt: skip
+def test_weighted_rejects_bad_input(call, argument):
+    with pytest.raises(ValueError, match=argument):
+        call()
+
+
+# --- TensorFlow Graphics' sign convention (flip="quaternion1") ---------------------------------
+
+H = np.sqrt(0.5)
+
+
+@pytest.mark.parametrize(
+    ("q1", "q2", "t", "tfg_result"),
+    [
+        # Values from TensorFlow Graphics' slerp tests (computed there with numpy-quaternion).
+        ((H, 0.0, H, 0.0), (-H, 0.0, -H, 0.0), 0.2, (-H, 0.0, -H, 0.0)),
+        ((H, 0.0, H, 0.0), (-H, 0.0, -H, 0.0), 0.8, (-H, 0.0, -H, 0.0)),
+        ((H, 0.0, H, 0.0), (-H, H, 0.0, 0.0), -0.5, (-0.408248290463863, -0.408248290463863,
+                                                    -0.816496580927726, 0.0)),
+        ((H, 0.0, H, 0.0), (0.0, 0.0, H, H), 0.5, (0.408248290463863, 0.0, 0.816496580927726,
+                                                   0.408248290463863)),
+    ],
+)  # fmt: skip
+def test_flip_quaternion1_gives_tensorflow_graphics_sign(q1, q2, t, tfg_result):
+    tfg_style = slerp.interpolate(q1, q2, t, flip="quaternion1")
+    np.testing.assert_allclose(tfg_style, tfg_result, atol=1e-6)
+    ours = slerp.interpolate(q1, q2, t)
+    opposite = np.dot(q1, q2) < 0.0
+    np.testing.assert_allclose(ours, -np.array(tfg_result) if opposite else tfg_result, atol=1e-6)
+    w1, w2 = slerp.quaternion_weights(q1, q2, t, flip="quaternion1")
+    np.testing.assert_allclose(w1 * np.array(q1) + w2 * np.array(q2), tfg_style, atol=1e-6)
+
+
+def test_flip_keeps_the_rotation_and_moves_the_endpoint(rng):
+    q1 = Rotation.random(50, random_state=3).as_quat()
+    q2 = Rotation.random(50, random_state=4).as_quat()
+    t = rng.uniform(0.0, 1.0, (50, 1))
+    ours = slerp.interpolate(q1, q2, t).numpy()
+    tfg_style = slerp.interpolate(q1, q2, t, flip="quaternion1").numpy()
+    sign = np.where(np.sum(q1 * q2, -1, keepdims=True) < 0.0, -1.0, 1.0)
+    np.testing.assert_allclose(tfg_style, sign * ours, atol=1e-12)
+    np.testing.assert_allclose(slerp.interpolate(q1, q2, 0.0), q1, atol=1e-12)
+    np.testing.assert_allclose(slerp.interpolate(q1, q2, 0.0, flip="quaternion1"), sign * q1,
+                               atol=1e-12)  # fmt: skip
+    with pytest.raises(ValueError, match="flip"):
+        slerp.interpolate(q1, q2, t, flip="q1")
+    with pytest.raises(ValueError, match="flip"):
+        slerp.quaternion_weights(q1, q2, t, flip=None)
+
+
+@pytest.mark.parametrize(
+    ("function", "at_zero", "at_one"),
+    [
+        ("_constant", [1.0], [1.0]),
+        ("_linear", [1.0, 0.0], [0.0, 1.0]),
+        ("_quadratic", [0.5, 0.5, 0.0], [0.0, 0.5, 0.5]),
+        ("_cubic", [1 / 6, 2 / 3, 1 / 6, 0.0], [0.0, 1 / 6, 2 / 3, 1 / 6]),
+        (
+            "_quartic",
+            [1 / 24, 11 / 24, 11 / 24, 1 / 24, 0.0],
+            [0.0, 1 / 24, 11 / 24, 11 / 24, 1 / 24],
+        ),
+    ],
+)
+def test_tensorflow_graphics_private_basis_names(function, at_zero, at_one):
+    basis = getattr(bspline, function)
+    np.testing.assert_allclose(basis(0.0), at_zero, atol=1e-7)
+    np.testing.assert_allclose(basis(1.0), at_one, atol=1e-7)
+
+
+def test_knot_weight_errors_also_use_tensorflow_graphics_wording():
+    with pytest.raises(ValueError, match=r"^degree .* Degree should be between 0 and 4\."):
+        bspline.knot_weights([0.5], 6, 5, True)
+    with pytest.raises(ValueError, match=r"^num_knots .* Degree cannot be >= number of knots\."):
+        bspline.knot_weights([0.5], 2, 2, True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -211,6 +212,19 @@ def test_quaternion_relative_angle_matches_scipy(rng):
     close(quaternion.relative_angle([0.0, 0.0, 0.0, 1.0], small), [1e-4], rtol=1e-3)
 
 
+def test_quaternion_relative_angle_keepdims_false_drops_the_last_dimension(rng):
+    _, q1 = random_rotations(rng, (3, 5))
+    _, q2 = random_rotations(rng, (3, 5))
+    kept = quaternion.relative_angle(q1, q2)
+    dropped = quaternion.relative_angle(q1, q2, keepdims=False)
+    assert kept.shape == (3, 5, 1) and dropped.shape == (3, 5)
+    np.testing.assert_array_equal(dropped, kept[..., 0])
+    # 90 degrees about x, then the inverse of 90 degrees about y: a turn of 2 pi / 3.
+    qx = quaternion.from_axis_angle([1.0, 0.0, 0.0], [np.pi / 2])
+    qy = quaternion.from_axis_angle([0.0, 1.0, 0.0], [np.pi / 2])
+    close(quaternion.relative_angle(qx, qy, keepdims=False), 2.0 * np.pi / 3.0)
+
+
 def test_quaternion_between_two_vectors_3d(rng):
     v1 = rng.normal(size=(16, 3)).astype(F32)
     v2 = rng.normal(size=(16, 3)).astype(F32)
@@ -228,6 +242,21 @@ def test_quaternion_between_two_vectors_3d(rng):
     expected = np.arccos(np.clip(np.sum(u1 * u2, -1), -1, 1))
     rotations = Rotation.from_quat(np.asarray(q, np.float64))
     np.testing.assert_allclose(rotations.magnitude(), expected, atol=1e-3)
+
+
+def test_quaternion_between_opposite_vectors_turns_about_tensorflow_graphics_axis(rng):
+    v1 = np.concatenate([np.eye(3), rng.normal(size=(6, 3))])
+    q = quaternion.between_two_vectors_3d(v1, -2.0 * v1).numpy()
+    u = v1 / np.linalg.norm(v1, axis=-1, keepdims=True)
+    x, y, z = u.T
+    axis = np.where(
+        (np.abs(x) > np.abs(z))[:, None],
+        np.stack([-y, x, np.zeros_like(x)], -1),
+        np.stack([np.zeros_like(x), -z, y], -1),
+    )
+    axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+    np.testing.assert_allclose(q, np.concatenate([axis, np.zeros((9, 1))], -1), atol=1e-12)
+    np.testing.assert_allclose(np.sum(axis * u, -1), 0.0, atol=1e-12)
 
 
 def test_quaternion_jacobians(rng):
@@ -391,6 +420,20 @@ def test_euler_at_gimbal_lock_rebuilds_the_matrix_with_z_zero(dtype):
     assert np.all(np.isfinite(recovered))
 
 
+def test_euler_inverse_is_the_inverse_rotation(rng):
+    angles = rng.uniform(-np.pi, np.pi, (4, 6, 3)) * np.array([1.0, 0.45, 1.0])
+    inverse = euler.inverse(angles)
+    assert inverse.shape == (4, 6, 3)
+    expected = Rotation.from_euler("xyz", angles.reshape(-1, 3)).inv().as_matrix()
+    got = rotation_matrix_3d.from_euler(inverse).numpy().reshape(-1, 3, 3)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    # Only for a single non-zero angle is the inverse the negation.
+    single = np.array([[0.3, 0.0, 0.0], [0.0, -0.7, 0.0], [0.0, 0.0, 1.1]])
+    np.testing.assert_allclose(euler.inverse(single), -single, atol=1e-12)
+    assert not np.allclose(euler.inverse(angles), -angles, atol=1e-3)
+    assert_jacobian_matches(euler.inverse, [angles[0, :3]])
+
+
 def test_euler_jacobians(rng):
     matrix = Rotation.random(2, random_state=7).as_matrix()
     assert_jacobian_matches(euler.from_rotation_matrix, [matrix])
@@ -446,6 +489,149 @@ def test_look_at_matches_an_independent_construction():
     )
 
 
+# --- TensorFlow Graphics' extra API: is_normalized, random quaternions, small angles -------------
+
+
+def _hamilton(q1, q2):
+    """NumPy Hamilton product of `[..., 4]` quaternions ``[x, y, z, w]``."""
+    v1, w1, v2, w2 = q1[..., :3], q1[..., 3:], q2[..., :3], q2[..., 3:]
+    return np.concatenate(
+        [w1 * v2 + w2 * v1 + np.cross(v1, v2), w1 * w2 - (v1 * v2).sum(-1, keepdims=True)], -1
+    )
+
+
+def _small_angle_quaternion(angles):
+    """NumPy reference: ``qz * qy * qx`` of Taylor-approximated half-angle rotations, normalized."""
+    half = 0.5 * angles
+    factors = []
+    for axis in range(3):
+        q = np.zeros(angles.shape[:-1] + (4,))
+        q[..., axis] = half[..., axis]
+        q[..., 3] = 1.0 - 0.5 * half[..., axis] ** 2
+        factors.append(q)
+    product = _hamilton(_hamilton(factors[2], factors[1]), factors[0])
+    return product / np.linalg.norm(product, axis=-1, keepdims=True)
+
+
+def _small_angle_matrix(angles):
+    """NumPy reference: ``Rz @ Ry @ Rx`` with ``sin a -> a`` and ``cos a -> 1 - a^2 / 2``."""
+    s, c = angles, 1.0 - 0.5 * angles**2
+    one, zero = np.ones(angles.shape[:-1]), np.zeros(angles.shape[:-1])
+
+    def matrix(rows):
+        return np.stack([np.stack(row, -1) for row in rows], -2)
+
+    rx = matrix([[one, zero, zero], [zero, c[..., 0], -s[..., 0]], [zero, s[..., 0], c[..., 0]]])
+    ry = matrix([[c[..., 1], zero, s[..., 1]], [zero, one, zero], [-s[..., 1], zero, c[..., 1]]])
+    rz = matrix([[c[..., 2], -s[..., 2], zero], [s[..., 2], c[..., 2], zero], [zero, zero, one]])
+    return rz @ ry @ rx
+
+
+def test_quaternion_is_normalized(rng):
+    _, quat = random_rotations(rng, (3, 4))
+    assert quaternion.is_normalized(quat).shape == (3, 4, 1)
+    assert np.all(quaternion.is_normalized(quat))
+    assert not np.any(quaternion.is_normalized(1.01 * quat))
+    assert np.all(quaternion.is_normalized(1.01 * quat, atol=0.02))
+    assert np.all(quaternion.is_normalized(quat.astype(np.float64)))
+    assert not np.any(quaternion.is_normalized(np.zeros((2, 4), F32)))
+
+
+def test_normalized_random_uniform_is_seeded_unit_and_uniform_on_so3():
+    first = quaternion.normalized_random_uniform([3, 2], seed=7)
+    assert first.shape == (3, 2, 4) and first.dtype == tf.float32
+    np.testing.assert_array_equal(first, quaternion.normalized_random_uniform([3, 2], seed=7))
+    assert not np.allclose(first, quaternion.normalized_random_uniform([3, 2], seed=8))
+    assert quaternion.normalized_random_uniform([], seed=1).shape == (4,)
+    quat = quaternion.normalized_random_uniform([20000], seed=3, dtype=tf.float64).numpy()
+    np.testing.assert_allclose(np.linalg.norm(quat, axis=-1), 1.0, atol=1e-12)
+    # Haar measure: the rotation angle t has the CDF (t - sin t) / pi, and the mean matrix is 0.
+    angle = Rotation.from_quat(quat).magnitude()
+    cdf = lambda t: (t - np.sin(t)) / np.pi  # noqa: E731
+    assert scipy.stats.kstest(angle, cdf).pvalue > 1e-3
+    np.testing.assert_allclose(Rotation.from_quat(quat).as_matrix().mean(axis=0), 0.0, atol=0.02)
+    # Both hemispheres (q and -q) are drawn: w is symmetric about 0.
+    assert abs(np.mean(quat[:, 3] > 0) - 0.5) < 0.02
+    unseeded = quaternion.normalized_random_uniform([5])
+    np.testing.assert_allclose(np.linalg.norm(unseeded, axis=-1), 1.0, rtol=1e-6)
+
+
+def test_normalized_random_uniform_initializer():
+    initializer = quaternion.normalized_random_uniform_initializer(seed=2)
+    variable = tf.Variable(initializer([5, 4]))
+    assert variable.shape == (5, 4) and variable.dtype == tf.float32
+    np.testing.assert_allclose(np.linalg.norm(variable.numpy(), axis=-1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(initializer([5, 4]), quaternion.normalized_random_uniform([5], 2))
+    assert initializer((2, 3, 4), dtype=tf.float64).dtype == tf.float64
+    with pytest.raises(ValueError, match="'dtype' must be tf.float32"):
+        initializer([2, 4], dtype=tf.uint8)
+    with pytest.raises(ValueError, match="Last dimension of 'shape' must be 4"):
+        initializer([2, 3])
+
+
+def test_quaternion_from_euler_with_small_angles_approximation(rng):
+    angles = rng.uniform(-0.3, 0.3, (6, 5, 3))
+    got = quaternion.from_euler_with_small_angles_approximation(angles)
+    np.testing.assert_allclose(got, _small_angle_quaternion(angles), atol=1e-12)
+    exact = Rotation.from_euler("xyz", angles.reshape(-1, 3)).as_quat().reshape(6, 5, 4)
+    same_rotation_quaternions(got, exact, atol=1e-3)
+    got32 = quaternion.from_euler_with_small_angles_approximation(angles.astype(F32))
+    np.testing.assert_allclose(got32, _small_angle_quaternion(angles), atol=1e-6)
+    assert_jacobian_matches(quaternion.from_euler_with_small_angles_approximation, [angles[0]])
+
+
+def test_rotation_matrix_from_euler_with_small_angles_approximation(rng):
+    angles = rng.uniform(-0.16, 0.16, (4, 7, 3))
+    got = rotation_matrix_3d.from_euler_with_small_angles_approximation(angles)
+    np.testing.assert_allclose(got, _small_angle_matrix(angles), atol=1e-12)
+    exact = Rotation.from_euler("xyz", angles.reshape(-1, 3)).as_matrix().reshape(4, 7, 3, 3)
+    np.testing.assert_allclose(got, exact, atol=1e-3)
+    assert_jacobian_matches(
+        rotation_matrix_3d.from_euler_with_small_angles_approximation, [angles[0]]
+    )
+    angle = rng.uniform(-0.2, 0.2, (5, 1))
+    got2d = rotation_matrix_2d.from_euler_with_small_angles_approximation(angle)
+    a = angle[:, 0]
+    c = 1.0 - 0.5 * a**2
+    np.testing.assert_allclose(got2d, np.stack([np.stack([c, -a], -1), np.stack([a, c], -1)], -2))
+    # The Taylor remainders: |sin a - a| <= |a|^3 / 6 and |cos a - (1 - a^2 / 2)| <= a^4 / 24.
+    bound = 0.2**3 / 6.0
+    np.testing.assert_allclose(got2d, rotation_matrix_2d.from_euler(angle), atol=bound)
+    assert_jacobian_matches(rotation_matrix_2d.from_euler_with_small_angles_approximation, [angle])
+
+
+def test_axis_angle_small_angles_and_is_normalized(rng):
+    angles = rng.uniform(-0.23, 0.23, (8, 3))
+    axis, angle = axis_angle.from_euler_with_small_angles_approximation(angles)
+    rotvec = Rotation.from_quat(_small_angle_quaternion(angles)).as_rotvec()
+    np.testing.assert_allclose(axis * angle, rotvec, atol=1e-12)
+    np.testing.assert_allclose(angle[:, 0], np.linalg.norm(rotvec, axis=-1), atol=1e-12)
+    exact_axis, exact_angle = axis_angle.from_euler(angles)
+    close(axis, exact_axis, atol=1e-3)
+    close(angle, exact_angle, atol=1e-3)
+    assert np.all(axis_angle.is_normalized(axis, angle))
+    assert axis_angle.is_normalized(axis[:, None], angle[None]).shape == (8, 8, 1)
+    assert not np.any(axis_angle.is_normalized(1.01 * axis, angle))
+    assert np.all(axis_angle.is_normalized(1.01 * axis, angle, atol=0.02))
+
+
+def test_assert_rotation_matrix_normalized(rng):
+    matrix = Rotation.random(6, random_state=4).as_matrix()
+    np.testing.assert_array_equal(
+        rotation_matrix_3d.assert_rotation_matrix_normalized(matrix), matrix
+    )
+    for bad in (1.01 * matrix, matrix @ np.diag([1.0, 1.0, -1.0])):
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            rotation_matrix_3d.assert_rotation_matrix_normalized(bad)
+    assert_in_graph = tf.function(rotation_matrix_3d.assert_rotation_matrix_normalized)
+    np.testing.assert_array_equal(assert_in_graph(matrix.astype(F32)), matrix.astype(F32))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        assert_in_graph(1.01 * matrix.astype(F32))
+    rotation_matrix_3d.assert_rotation_matrix_normalized(1.0002 * matrix)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        rotation_matrix_3d.assert_rotation_matrix_normalized(1.0002 * matrix, eps=1e-4)
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 Q, P, A, M = [[0.0, 0.0, 0.0, 1.0]], [[1.0, 2.0, 3.0]], [[0.5]], np.eye(3, dtype=F32)[None]
@@ -487,7 +673,19 @@ BAD = [
     (euler.from_quaternion, (P,), "quaternion"),
     (euler.from_axis_angle, (P, [[1, 2]]), "angle"),
     (look_at.right_handed, (P, P, [[0.0, 1.0]]), "up_vector"),
+    (euler.inverse, (Q,), "euler_angle"),
     (look_at.right_handed, (np.ones((2, 3), F32), np.ones((3, 3), F32), P), "look_at"),
+    (quaternion.is_normalized, (P,), "quaternion"),
+    (quaternion.from_euler_with_small_angles_approximation, (Q,), "angles"),
+    (quaternion.normalized_random_uniform, ([2, -1],), "quaternion_shape"),
+    (quaternion.normalized_random_uniform, ([[2]],), "quaternion_shape"),
+    (quaternion.normalized_random_uniform_initializer(), ([2, 3],), "shape"),
+    (axis_angle.is_normalized, (Q, A), "axis"),
+    (axis_angle.is_normalized, (P, P), "angle"),
+    (axis_angle.from_euler_with_small_angles_approximation, (Q,), "angles"),
+    (rotation_matrix_3d.from_euler_with_small_angles_approximation, (A,), "angles"),
+    (rotation_matrix_3d.assert_rotation_matrix_normalized, (np.ones((3, 2), F32),), "matrix"),
+    (rotation_matrix_2d.from_euler_with_small_angles_approximation, ([[1.0, 2.0]],), "angles"),
 ]
 
 

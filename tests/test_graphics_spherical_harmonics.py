@@ -249,3 +249,36 @@ def test_rotate_zonal_and_integration_product_reject_bad_shapes():
         sh.integration_product(np.ones((2, 4)), np.ones((3, 4)))
     with pytest.raises(ValueError, match="max_band"):
         sh.generate_l_m_permutations(-1)
+
+
+def test_generate_l_m_zonal():
+    degree, order = sh.generate_l_m_zonal(3)
+    np.testing.assert_array_equal(degree, [0, 1, 2, 3])
+    np.testing.assert_array_equal(order, [0, 0, 0, 0])
+    assert degree.dtype == order.dtype == np.int32
+    with pytest.raises(ValueError, match="max_band"):
+        sh.generate_l_m_zonal(-1)
+
+
+def test_tile_zonal_coefficients_repeats_each_band(rng):
+    zonal = rng.normal(size=(2, 5, 4))
+    tiled = sh.tile_zonal_coefficients(zonal)
+    assert tiled.shape == (2, 5, 16)
+    expected = np.concatenate([np.repeat(zonal[..., [b]], 2 * b + 1, -1) for b in range(4)], -1)
+    np.testing.assert_array_equal(tiled, expected)
+    # At theta = 0 the turned zonal function keeps its coefficients at m = 0: the tiled ones.
+    degree, order = sh.generate_l_m_permutations(3)
+    turned = sh.rotate_zonal_harmonics(zonal[0, 0], [0.0], [0.0])
+    np.testing.assert_allclose(turned, np.where(order == 0, tiled[0, 0], 0.0), atol=1e-12)
+    assert_jacobian_matches(sh.tile_zonal_coefficients, [zonal[0, :2]])
+    with pytest.raises(ValueError, match="coefficients"):
+        sh.tile_zonal_coefficients(np.zeros((3, 0)))
+    with pytest.raises(ValueError, match="coefficients"):
+        sh.tile_zonal_coefficients(np.arange(3))
+
+
+def test_non_integer_degrees_are_rejected_in_both_wordings():
+    with pytest.raises(
+        ValueError, match=r"^degree_l must hold integers.*must be of an integer type"
+    ):
+        sh.evaluate_legendre_polynomial(np.array([1.0]), np.array([0]), np.array([0.5]))

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from course_lib.graphics.math import vector
-from course_lib.graphics.util import safe_ops, shape
+from course_lib.graphics.util import asserts, safe_ops, shape
 from course_lib.graphics.util.testing import (
     assert_gradient_finite,
     assert_jacobian_matches,
@@ -44,6 +44,31 @@ def test_checked_rejects_a_wrong_last_dimension_naming_argument_and_shape():
         shape.checked(matrix=(np.ones((4, 3, 2)), (3, 3)))
     with pytest.raises(ValueError, match="scalar"):
         shape.checked(scalar=(1.0, 1))
+
+
+@pytest.mark.parametrize(
+    ("value", "inner", "tfg_wording"),
+    [
+        (np.ones(2), 3, "must have exactly 3 dimensions in axis -1"),
+        (np.ones((4, 3, 2)), (3, 3), "must have exactly 3 dimensions in axis -1"),
+        (np.ones((2, 3)), (3, 3), "must have exactly 3 dimensions in axis -2"),
+        (np.ones(3), (3, 3), "must have a rank greater than 1"),
+        (np.ones(()), 1, "must have a rank greater than 0"),
+    ],
+)
+def test_shape_errors_also_use_tensorflow_graphics_wording(value, inner, tfg_wording):
+    with pytest.raises(ValueError) as error:
+        shape.checked(matrix=(value, inner))
+    message = str(error.value)
+    assert message.startswith("matrix must have shape [A1, ..., An, ")
+    assert f"matrix {tfg_wording}" in message
+
+
+def test_broadcast_errors_also_use_tensorflow_graphics_wording():
+    with pytest.raises(ValueError, match="Not all batch dimensions are broadcast-compatible.") as e:
+        shape.checked(point=(np.ones((2, 3)), 3), axis=(np.ones((5, 3)), 3))
+    assert str(e.value).startswith("the batch dimensions of point and axis do not broadcast")
+    assert "Not all batch dimensions are identical." in str(e.value)
 
 
 def test_checked_rejects_batch_shapes_that_do_not_broadcast():
@@ -247,3 +272,108 @@ def test_peak_memory_sees_a_temporary_allocation():
     result, before, peak = peak_memory(allocate)
     assert result == 64 * 2**20 // 8
     assert peak - before > 32 * 2**20
+
+
+# --- asserts (optional value checks) --------------------------------------------------------
+
+
+def test_asserts_are_off_by_default_and_pass_tensors_through():
+    assert not asserts.is_enabled()
+    tensor = tf.constant([-1.0, 2.0])
+    assert asserts.assert_all_above(tensor, 0.0, "x") is tensor
+    assert asserts.assert_all_in_range(tensor, 0.0, 1.0, "x") is tensor
+    zeros = tf.zeros(2)
+    assert asserts.assert_nonzero(zeros, "x") is zeros
+    assert asserts.assert_normalized(tensor, "x") is tensor
+    assert asserts.assert_that(tensor, lambda: 1 / 0, "never computed") is tensor
+
+
+def test_asserts_switch_is_scoped_and_restored_after_errors():
+    with asserts.enabled():
+        assert asserts.is_enabled()
+        with asserts.enabled(False):
+            assert not asserts.is_enabled()
+        assert asserts.is_enabled()
+    assert not asserts.is_enabled()
+    with pytest.raises(tf.errors.InvalidArgumentError), asserts.enabled():
+        asserts.assert_nonzero(tf.constant([1.0, 0.0]), "total")
+    assert not asserts.is_enabled()
+
+
+@pytest.mark.parametrize(
+    ("check", "good", "bad"),
+    [
+        (lambda t: asserts.assert_all_above(t, 0.0, "x"), [0.0, 1.0], [-1e-3, 1.0]),
+        (lambda t: asserts.assert_all_above(t, 0.0, "x", open_bound=True), [1e-3], [0.0]),
+        (lambda t: asserts.assert_all_in_range(t, 0.0, 1.0, "x"), [0.0, 1.0], [1.001]),
+        (lambda t: asserts.assert_all_in_range(t, 0, 1, "x", open_bounds=True), [0.5], [1.0]),
+        (lambda t: asserts.assert_nonzero(t, "x"), [1.0, -2.0], [1.0, 0.0]),
+        (lambda t: asserts.assert_normalized(t, "x"), [[0.6, 0.8]], [[0.6, 0.9]]),
+    ],
+)
+def test_asserts_raise_only_for_bad_values_when_on(check, good, bad):
+    with asserts.enabled():
+        good = tf.constant(good)
+        np.testing.assert_array_equal(check(good), good)
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            check(tf.constant(bad))
+        in_graph = tf.function(check)
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            in_graph(tf.constant(bad))
+    check(tf.constant(bad))  # off again: no check
+
+
+def _ops_with_value_checks():
+    from course_lib.graphics.geometry.transformation import (
+        axis_angle,
+        euler,
+        quaternion,
+        rotation_matrix_3d,
+    )
+    from course_lib.graphics.math import math_helpers
+    from course_lib.graphics.rendering.camera import perspective
+
+    half = np.diag([1.0, 1.0, -1.0])  # a reflection, not a rotation
+    p, q2, a2 = [1.0, 2.0, 3.0], [0.0, 0.0, 0.0, 2.0], [0.0, 2.0, 0.0]
+    return [
+        lambda: quaternion.rotate(p, q2),
+        lambda: quaternion.from_axis_angle(a2, [1.0]),
+        lambda: quaternion.from_rotation_matrix(half),
+        lambda: axis_angle.rotate(p, a2, [1.0]),
+        lambda: axis_angle.inverse(a2, [1.0]),
+        lambda: axis_angle.from_rotation_matrix(half),
+        lambda: rotation_matrix_3d.from_axis_angle(a2, [1.0]),
+        lambda: rotation_matrix_3d.from_quaternion(q2),
+        lambda: rotation_matrix_3d.rotate(p, half),
+        lambda: euler.from_rotation_matrix(half),
+        lambda: vector.reflect(p, a2),
+        lambda: math_helpers.spherical_to_cartesian_coordinates([-1.0, 0.5, 0.5]),
+        lambda: math_helpers.square_to_spherical_coordinates([1.5, 0.5]),
+        lambda: perspective.right_handed([4.0], [1.0], [0.1], [10.0]),
+        lambda: perspective.right_handed([1.0], [0.0], [0.1], [10.0]),
+        lambda: perspective.right_handed([1.0], [1.0], [0.0], [10.0]),
+        lambda: perspective.right_handed([1.0], [1.0], [1.0], [0.5]),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_ops_with_value_checks())))
+def test_ops_check_values_only_when_asserts_are_on(index):
+    call = _ops_with_value_checks()[index]
+    call()  # off: computes something
+    with asserts.enabled(), pytest.raises(tf.errors.InvalidArgumentError):
+        call()
+
+
+def test_vector_ops_take_an_axis_and_dot_keepdims(rng):
+    u, v = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(2, 3, 4, 5))
+    np.testing.assert_allclose(vector.dot(u, v, axis=1), np.sum(u * v, 1, keepdims=True))
+    np.testing.assert_allclose(vector.dot(u, v, keepdims=False), np.sum(u * v, -1))
+    np.testing.assert_allclose(vector.dot(u, v, axis=-3, keepdims=False), np.sum(u * v, 1))
+    np.testing.assert_allclose(vector.cross(u, v, axis=1), np.cross(u, v, axis=1), atol=1e-12)
+    normal = v / np.linalg.norm(v, axis=1, keepdims=True)
+    expected = u - 2.0 * np.sum(u * normal, 1, keepdims=True) * normal
+    np.testing.assert_allclose(vector.reflect(u, normal, axis=1), expected, atol=1e-12)
+    with pytest.raises(ValueError, match="axis 4 is out of range for u"):
+        vector.dot(u, v, axis=4)
+    with pytest.raises(ValueError, match="u must have shape"):
+        vector.cross(u, v, axis=2)

@@ -55,4 +55,43 @@ conventions differ; code ported from TFG must account for them.
   vertices beyond ``sizes`` output zeros, and duplicate edges add their weights.
   ``nn.layer.graph_convolution.feature_steered_convolution_layer`` takes ``sizes=None`` by
   default (TFG requires the argument), as the course's slide calls it.
+- Quaternion slerp (``math.interpolation.slerp``) between quaternions in opposite hemispheres
+  (``q1 . q2 < 0``): here ``q2`` is negated, so the path starts exactly at ``q1`` and ends at
+  ``-q2``; TFG negates ``q1`` (from ``-q1`` to ``q2``). Same rotations, opposite signs: pass
+  ``flip="quaternion1"`` to ``interpolate`` or ``quaternion_weights`` for TFG's signs.
+- ``quaternion.relative_angle`` returns `[A1, ..., An, 1]` (as TFG documents); TFG's code
+  returns `[A1, ..., An]`: pass ``keepdims=False`` for that.
+- Batch dimensions broadcast everywhere here; several TFG functions (e.g.
+  ``perspective.unproject``, ``matrix_from_intrinsics``, ``right_handed``) require identical
+  ones and raise ``ValueError`` for shapes that broadcast.
+- Value checks (unit quaternions and axes, rotation matrices, ranges such as ``near > 0``) are
+  off by default in both. TFG switches them on with its absl flag ``tfg_add_asserts_to_graph``
+  (its own tests do); here ``with util.asserts.enabled():`` (or ``set_enabled(True)``) does,
+  and they raise ``tf.errors.InvalidArgumentError`` as TFG's do. Only shape and dtype errors
+  (``ValueError``) are always raised; their messages name the argument and then repeat TFG's
+  wording (e.g. "must have exactly 3 dimensions in axis -1").
+- ``geometry.transformation.rotation_matrix_3d.assert_rotation_matrix_normalized`` always
+  checks (TFG's is a pass-through unless the flag is set).
+- ``rendering.camera.perspective.random_rays`` and ``random_patches`` cast each ray through
+  the pixel's centre (``[x + 0.5, y + 0.5]``, as ``pixel_rays`` and the rasterizer); TFG's go
+  through the integer position ``[x, y]``. Both take a ``seed`` for reproducible draws, and
+  ``random_patches`` keeps the whole patch inside the image for any ``scale``.
+- ``math.math_helpers.cartesian_to_spherical_coordinates`` has finite (zero) gradients on the z
+  axis and at the origin, where TFG's are NaN; its ``eps`` argument is accepted and unused.
+  ``math_helpers.factorial`` is evaluated in float64 (exact for whole numbers up to 10 in
+  float32).
+- ``math.interpolation.bspline.interpolate_with_weights`` broadcasts batch dimensions: knots
+  `[A1, ..., An, C, K]` with weights `[A1, ..., An, K]` give `[A1, ..., An, C]`; TFG contracts
+  knots `[B1, ..., Bk, K]` with weights `[A1, ..., An, K]` into `[A1, ..., An, B1, ..., Bk]`.
+  The two agree for one curve (knots `[C, K]`).
+- ``rendering.camera.perspective.intrinsics_from_matrix`` returns ``(focal, principal_point)``;
+  TFG's returns the skew as a third value: pass ``return_skew=True`` for it.
+  ``matrix_from_intrinsics`` takes TFG's ``skew`` argument (default 0).
+- ``geometry.transformation.euler.inverse`` returns the Euler angles of the inverse rotation;
+  TFG's returns ``-euler_angle``, which is that only when at most one angle is non-zero.
+- Spherical-harmonic degrees and orders must be integers known when the op is built; bad
+  ones raise ``ValueError`` (TFG: ``InvalidArgumentError`` with its checks on), and
+  ``generate_l_m_permutations`` / ``generate_l_m_zonal`` return NumPy arrays (TFG: tensors).
+- ``quaternion.normalized_random_uniform`` and its initializer take ``seed`` and ``dtype``
+  (float64 too; TFG: float32 only).
 """

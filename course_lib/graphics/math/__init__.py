@@ -1,1 +1,2 @@
-"""Math for graphics: vectors, spherical harmonics, interpolation."""
+"""Math for graphics: vectors, spherical harmonics, interpolation, and ``math_helpers``
+(spherical coordinates, factorials)."""

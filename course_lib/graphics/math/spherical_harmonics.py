@@ -48,7 +48,10 @@ def _static_integers(name: str, value: Any) -> np.ndarray:
         value = static
     array = np.asarray(value)
     if array.dtype.kind not in "iu":
-        raise ValueError(f"{name} must hold integers, got {array.dtype} values")
+        raise ValueError(
+            f"{name} must hold integers, got {array.dtype} values "
+            f"({name} must be of an integer type)"
+        )
     return array.astype(np.int64)
 
 
@@ -232,6 +235,48 @@ def generate_l_m_permutations(max_band: int) -> tuple[np.ndarray, np.ndarray]:
     degree = np.concatenate([np.full(2 * b + 1, b) for b in range(max_band + 1)]).astype(np.int32)
     order = np.concatenate([np.arange(-b, b + 1) for b in range(max_band + 1)]).astype(np.int32)
     return degree, order
+
+
+def generate_l_m_zonal(max_band: int) -> tuple[np.ndarray, np.ndarray]:
+    """The zonal ``(l, 0)`` for ``l = 0, ..., max_band``.
+
+    Args:
+        max_band: the highest band ``L >= 0``.
+
+    Returns:
+        ``(degree_l, order_m)``: two int32 arrays of shape `[L + 1]`, ``0, ..., L`` and zeros.
+
+    Raises:
+        ValueError: if ``max_band`` is not a non-negative integer.
+    """
+    max_band = checks.non_negative_int("max_band", max_band)
+    return np.arange(max_band + 1, dtype=np.int32), np.zeros(max_band + 1, np.int32)
+
+
+def tile_zonal_coefficients(
+    coefficients: Any, name: str = "spherical_harmonics_tile_zonal_coefficients"
+) -> tf.Tensor:
+    """Repeats each band's zonal coefficient over that band's ``2 l + 1`` orders.
+
+    Args:
+        coefficients: `[A1, ..., An, L + 1]` one coefficient per band.
+
+    Returns:
+        `[A1, ..., An, (L + 1)^2]`: entry ``l (l + 1) + m`` is ``coefficients[..., l]`` (the
+        order of :func:`generate_l_m_permutations`).
+
+    Raises:
+        ValueError: if ``coefficients`` is not floating or its last dimension is unknown.
+    """
+    with tf.name_scope(name):
+        (coefficients,) = shape.checked(coefficients=(coefficients, (None,)))
+        if not coefficients.shape[-1]:
+            raise ValueError(
+                "coefficients must have a known, non-zero last dimension L + 1, got shape "
+                f"{coefficients.shape}"
+            )
+        degree, _ = generate_l_m_permutations(coefficients.shape[-1] - 1)
+        return tf.gather(coefficients, degree, axis=-1)
 
 
 def rotate_zonal_harmonics(

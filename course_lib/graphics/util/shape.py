@@ -4,8 +4,10 @@ Every op checks its arguments once, at the top, with :func:`checked`::
 
     point, axis, angle = shape.checked(point=(point, 3), axis=(axis, 3), angle=(angle, 1))
 
-Errors are ``ValueError`` and name the argument and the expected shape, e.g.
-``axis must have shape [A1, ..., An, 3], got (2,)``.
+Errors are ``ValueError`` and name the argument and the expected shape, then say it again in
+TensorFlow Graphics' words (so that code matching TFG's messages keeps working), e.g.
+``axis must have shape [A1, ..., An, 3], got (2,): axis must have exactly 3 dimensions in axis
+-1``.
 """
 
 from __future__ import annotations
@@ -82,11 +84,19 @@ def check_inner(name: str, tensor: tf.Tensor, inner: Inner) -> None:
     shape = _static_shape(tensor)
     if shape is None:
         return
-    if len(shape) < len(dims) or any(
-        want is not None and have is not None and want != have
-        for want, have in zip(dims, shape[len(shape) - len(dims) :], strict=True)
-    ):
-        raise ValueError(f"{name} must have shape {_describe(dims)}, got {shape}")
+    expected = f"{name} must have shape {_describe(dims)}, got {shape}"
+    if len(shape) < len(dims):
+        # The second sentence repeats the wording of TensorFlow Graphics' shape checks.
+        raise ValueError(
+            f"{expected}: {name} must have a rank greater than {len(dims) - 1}, but it has "
+            f"rank {len(shape)}"
+        )
+    for axis, want in zip(range(-len(dims), 0), dims, strict=True):
+        have = shape[axis]
+        if want is not None and have is not None and want != have:
+            raise ValueError(
+                f"{expected}: {name} must have exactly {want} dimensions in axis {axis}"
+            )
 
 
 def batch_shape(tensor: tf.Tensor, inner: Inner) -> tuple[int | None, ...] | None:
@@ -121,7 +131,9 @@ def check_broadcast(**batches: tuple[int | None, ...] | None) -> tuple[int | Non
                 continue
             raise ValueError(
                 f"the batch dimensions of {first[k]} and {name} do not broadcast: "
-                f"{have} vs {dim} (batch shapes must broadcast, as in NumPy)"
+                f"{have} vs {dim} (batch shapes must broadcast, as in NumPy). "
+                "Not all batch dimensions are broadcast-compatible. "
+                "Not all batch dimensions are identical."
             )
     return tuple(reversed(result))
 

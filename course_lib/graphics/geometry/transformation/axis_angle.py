@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from course_lib.graphics.geometry.transformation import _rotation_matrix, rotation_matrix_3d
 from course_lib.graphics.geometry.transformation import quaternion as quaternion_lib
-from course_lib.graphics.geometry.transformation import rotation_matrix_3d
 from course_lib.graphics.math import vector
-from course_lib.graphics.util import safe_ops, shape
+from course_lib.graphics.util import asserts, safe_ops, shape
 
-__all__ = ["from_euler", "from_quaternion", "from_rotation_matrix", "inverse", "rotate"]
+__all__ = [
+    "from_euler",
+    "from_euler_with_small_angles_approximation",
+    "from_quaternion",
+    "from_rotation_matrix",
+    "inverse",
+    "is_normalized",
+    "rotate",
+]
 
 
 def rotate(
@@ -39,6 +47,7 @@ def rotate(
     """
     with tf.name_scope(name):
         point, axis, angle = shape.checked(point=(point, 3), axis=(axis, 3), angle=(angle, 1))
+        axis = asserts.assert_normalized(axis, "axis")
         if axis.shape.rank == 1 and angle.shape.rank == 1:
             matrix = rotation_matrix_3d.from_axis_angle(axis, angle)
             return rotation_matrix_3d.rotate(point, matrix)
@@ -92,6 +101,7 @@ def from_rotation_matrix(
     """
     with tf.name_scope(name):
         (matrix,) = shape.checked(matrix=(matrix, (3, 3)))
+        matrix = _rotation_matrix.assert_rotation(matrix, 3)
         return from_quaternion(quaternion_lib.from_rotation_matrix(matrix))
 
 
@@ -115,6 +125,51 @@ def from_euler(
         return from_quaternion(quaternion_lib.from_euler(angles))
 
 
+def from_euler_with_small_angles_approximation(
+    angles: tf.Tensor, name: str = "axis_angle_from_euler_with_small_angles_approximation"
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Axis-angle pairs of small Euler angles, through
+    :func:`quaternion.from_euler_with_small_angles_approximation` (``sin(h) ~ h``,
+    ``cos(h) ~ 1 - h^2 / 2`` for the half angles); the smallness is not checked.
+
+    Args:
+        angles: `[A1, ..., An, 3]` angles ``[x, y, z]`` in radians.
+
+    Returns:
+        ``(axis, angle)``: `[A1, ..., An, 3]` unit axes and `[A1, ..., An, 1]` angles in
+        ``[0, pi]``.
+
+    Raises:
+        ValueError: if ``angles`` is not a floating tensor with last dimension 3.
+    """
+    with tf.name_scope(name):
+        (angles,) = shape.checked(angles=(angles, 3))
+        return from_quaternion(quaternion_lib.from_euler_with_small_angles_approximation(angles))
+
+
+def is_normalized(
+    axis: tf.Tensor, angle: tf.Tensor, atol: float = 1e-3, name: str = "axis_angle_is_normalized"
+) -> tf.Tensor:
+    """Whether the axes have unit length: ``| |axis| - 1 | < atol`` (any angle is valid).
+
+    Args:
+        axis: `[A1, ..., An, 3]` rotation axes.
+        angle: `[A1, ..., An, 1]` angles in radians (only checked for shape).
+        atol: the absolute tolerance on the length.
+
+    Returns:
+        `[A1, ..., An, 1]` booleans, with the broadcast batch dimensions of both arguments.
+
+    Raises:
+        ValueError: if a last dimension is not 3 (``axis``) or 1 (``angle``), a dtype is not
+            floating, or the batch dimensions do not broadcast.
+    """
+    with tf.name_scope(name):
+        axis, angle = shape.checked(axis=(axis, 3), angle=(angle, 1))
+        axis, angle = shape.broadcast_batch((axis, 1), (angle, 1))
+        return tf.abs(tf.norm(axis, axis=-1, keepdims=True) - 1.0) < atol
+
+
 def inverse(
     axis: tf.Tensor, angle: tf.Tensor, name: str = "axis_angle_inverse"
 ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -133,4 +188,5 @@ def inverse(
     """
     with tf.name_scope(name):
         axis, angle = shape.checked(axis=(axis, 3), angle=(angle, 1))
+        axis = asserts.assert_normalized(axis, "axis")
         return axis, -angle

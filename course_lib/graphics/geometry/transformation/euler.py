@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from course_lib.graphics.geometry.transformation import rotation_matrix_3d
+from course_lib.graphics.geometry.transformation import _rotation_matrix, rotation_matrix_3d
 from course_lib.graphics.util import safe_ops, shape
 
-__all__ = ["from_axis_angle", "from_quaternion", "from_rotation_matrix"]
+__all__ = ["from_axis_angle", "from_quaternion", "from_rotation_matrix", "inverse"]
 
 
 def from_rotation_matrix(matrix: tf.Tensor, name: str = "euler_from_rotation_matrix") -> tf.Tensor:
@@ -37,6 +37,7 @@ def from_rotation_matrix(matrix: tf.Tensor, name: str = "euler_from_rotation_mat
     """
     with tf.name_scope(name):
         (matrix,) = shape.checked(matrix=(matrix, (3, 3)))
+        matrix = _rotation_matrix.assert_rotation(matrix, 3)
         rows = tf.unstack(matrix, axis=-2)
         (m00, m01, m02), (m10, m11, m12), (m20, _, _) = (tf.unstack(r, axis=-1) for r in rows)
         cos_y = safe_ops.norm(tf.stack([m00, m10], axis=-1), keepdims=False)
@@ -89,3 +90,26 @@ def from_axis_angle(
     with tf.name_scope(name):
         axis, angle = shape.checked(axis=(axis, 3), angle=(angle, 1))
         return from_rotation_matrix(rotation_matrix_3d.from_axis_angle(axis, angle))
+
+
+def inverse(euler_angle: tf.Tensor, name: str = "euler_inverse") -> tf.Tensor:
+    """Euler angles of the inverse rotations: ``R(result) = R(euler_angle)^T``.
+
+    Not simply ``-euler_angle``: ``(Rz Ry Rx)^T = Rx^T Ry^T Rz^T`` applies the axes in the other
+    order, so the angles are read back from the transposed matrix (``z = 0`` at gimbal lock).
+    TensorFlow Graphics' ``euler.inverse`` returns ``-euler_angle``, which is the inverse only
+    when at most one angle is non-zero.
+
+    Args:
+        euler_angle: `[A1, ..., An, 3]` angles ``[x, y, z]`` in radians.
+
+    Returns:
+        `[A1, ..., An, 3]` angles ``[x, y, z]`` in radians.
+
+    Raises:
+        ValueError: if ``euler_angle`` is not a floating tensor with last dimension 3.
+    """
+    with tf.name_scope(name):
+        (euler_angle,) = shape.checked(euler_angle=(euler_angle, 3))
+        matrix = rotation_matrix_3d.from_euler(euler_angle)
+        return from_rotation_matrix(tf.linalg.matrix_transpose(matrix))

@@ -7,7 +7,13 @@ import tensorflow as tf
 from course_lib.graphics.geometry.transformation import _rotation_matrix
 from course_lib.graphics.util import shape
 
-__all__ = ["from_euler", "inverse", "is_valid", "rotate"]
+__all__ = [
+    "from_euler",
+    "from_euler_with_small_angles_approximation",
+    "inverse",
+    "is_valid",
+    "rotate",
+]
 
 
 def from_euler(angle: tf.Tensor, name: str = "rotation_matrix_2d_from_euler") -> tf.Tensor:
@@ -24,8 +30,34 @@ def from_euler(angle: tf.Tensor, name: str = "rotation_matrix_2d_from_euler") ->
     """
     with tf.name_scope(name):
         (angle,) = shape.checked(angle=(angle, 1))
-        c, s = tf.cos(angle), tf.sin(angle)
-        return tf.stack([tf.concat([c, -s], -1), tf.concat([s, c], -1)], axis=-2)
+        return _from_sine_cosine(tf.sin(angle), tf.cos(angle))
+
+
+def from_euler_with_small_angles_approximation(
+    angles: tf.Tensor, name: str = "rotation_matrix_2d_from_euler_with_small_angles_approximation"
+) -> tf.Tensor:
+    """Approximate rotation matrices of small angles: ``sin(a) ~ a``, ``cos(a) ~ 1 - a^2 / 2``.
+
+    ``[[1 - a^2 / 2, -a], [a, 1 - a^2 / 2]]``, not exactly orthogonal; the smallness is not
+    checked.
+
+    Args:
+        angles: `[A1, ..., An, 1]` angles in radians (counter-clockwise).
+
+    Returns:
+        `[A1, ..., An, 2, 2]` matrices.
+
+    Raises:
+        ValueError: if ``angles`` is not a floating tensor with last dimension 1.
+    """
+    with tf.name_scope(name):
+        (angles,) = shape.checked(angles=(angles, 1))
+        return _from_sine_cosine(angles, 1.0 - 0.5 * tf.square(angles))
+
+
+def _from_sine_cosine(s: tf.Tensor, c: tf.Tensor) -> tf.Tensor:
+    """`[..., 2, 2]` matrices ``[[c, -s], [s, c]]`` from `[..., 1]` sines and cosines."""
+    return tf.stack([tf.concat([c, -s], -1), tf.concat([s, c], -1)], axis=-2)
 
 
 def rotate(

@@ -11,9 +11,18 @@ from __future__ import annotations
 import tensorflow as tf
 
 from course_lib.graphics.geometry.transformation import _rotation_matrix
-from course_lib.graphics.util import shape
+from course_lib.graphics.util import asserts, shape
 
-__all__ = ["from_axis_angle", "from_euler", "from_quaternion", "inverse", "is_valid", "rotate"]
+__all__ = [
+    "assert_rotation_matrix_normalized",
+    "from_axis_angle",
+    "from_euler",
+    "from_euler_with_small_angles_approximation",
+    "from_quaternion",
+    "inverse",
+    "is_valid",
+    "rotate",
+]
 
 
 def _matrix(rows: list[list[tf.Tensor]]) -> tf.Tensor:
@@ -35,15 +44,43 @@ def from_euler(angles: tf.Tensor, name: str = "rotation_matrix_3d_from_euler") -
     """
     with tf.name_scope(name):
         (angles,) = shape.checked(angles=(angles, 3))
-        cx, cy, cz = tf.unstack(tf.cos(angles), axis=-1)
-        sx, sy, sz = tf.unstack(tf.sin(angles), axis=-1)
-        return _matrix(
-            [
-                [cz * cy, cz * sy * sx - sz * cx, cz * sy * cx + sz * sx],
-                [sz * cy, sz * sy * sx + cz * cx, sz * sy * cx - cz * sx],
-                [-sy, cy * sx, cy * cx],
-            ]
-        )
+        return _from_sines_cosines(tf.sin(angles), tf.cos(angles))
+
+
+def from_euler_with_small_angles_approximation(
+    angles: tf.Tensor, name: str = "rotation_matrix_3d_from_euler_with_small_angles"
+) -> tf.Tensor:
+    """Approximate rotation matrices of small Euler angles: :func:`from_euler` with
+    ``sin(a) ~ a`` and ``cos(a) ~ 1 - a^2 / 2``.
+
+    The result is not exactly orthogonal (within 1e-3 of :func:`from_euler` for angles up to
+    about 0.16 radians); the smallness is not checked.
+
+    Args:
+        angles: `[A1, ..., An, 3]` angles ``[x, y, z]`` in radians.
+
+    Returns:
+        `[A1, ..., An, 3, 3]` matrices.
+
+    Raises:
+        ValueError: if ``angles`` is not a floating tensor with last dimension 3.
+    """
+    with tf.name_scope(name):
+        (angles,) = shape.checked(angles=(angles, 3))
+        return _from_sines_cosines(angles, 1.0 - 0.5 * tf.square(angles))
+
+
+def _from_sines_cosines(sines: tf.Tensor, cosines: tf.Tensor) -> tf.Tensor:
+    """``Rz @ Ry @ Rx`` from `[..., 3]` sines and cosines of the Euler angles."""
+    sx, sy, sz = tf.unstack(sines, axis=-1)
+    cx, cy, cz = tf.unstack(cosines, axis=-1)
+    return _matrix(
+        [
+            [cz * cy, cz * sy * sx - sz * cx, cz * sy * cx + sz * sx],
+            [sz * cy, sz * sy * sx + cz * cx, sz * sy * cx - cz * sx],
+            [-sy, cy * sx, cy * cx],
+        ]
+    )
 
 
 def from_axis_angle(
@@ -64,6 +101,7 @@ def from_axis_angle(
     """
     with tf.name_scope(name):
         axis, angle = shape.checked(axis=(axis, 3), angle=(angle, 1))
+        axis = asserts.assert_normalized(axis, "axis")
         axis, angle = shape.broadcast_batch((axis, 1), (angle, 1))
         x, y, z = tf.unstack(axis, axis=-1)
         c, s = tf.cos(angle[..., 0]), tf.sin(angle[..., 0])
@@ -93,6 +131,7 @@ def from_quaternion(
     """
     with tf.name_scope(name):
         (quaternion,) = shape.checked(quaternion=(quaternion, 4))
+        quaternion = asserts.assert_normalized(quaternion, "quaternion")
         x, y, z, w = tf.unstack(quaternion, axis=-1)
         xx, yy, zz = x * x, y * y, z * z
         xy, xz, yz = x * y, x * z, y * z
@@ -134,6 +173,7 @@ def rotate(
     """
     with tf.name_scope(name):
         point, matrix = shape.checked(point=(point, 3), matrix=(matrix, (3, 3)))
+        matrix = _rotation_matrix.assert_rotation(matrix, 3)
         return _apply(point, matrix)
 
 
@@ -170,3 +210,33 @@ def is_valid(
     """
     with tf.name_scope(name):
         return _rotation_matrix.is_valid(matrix, atol, 3)
+
+
+def assert_rotation_matrix_normalized(
+    matrix: tf.Tensor, eps: float = 1e-3, name: str = "assert_rotation_matrix_normalized"
+) -> tf.Tensor:
+    """Checks that matrices are rotations (:func:`is_valid` with ``atol=eps``); returns them.
+
+    Unlike TensorFlow Graphics, where this is a pass-through unless its debug flag
+    ``tfg_add_asserts_to_graph`` is set, the check always runs: eagerly it raises at once; in a
+    ``tf.function`` the returned tensor depends on the check.
+
+    Args:
+        matrix: `[A1, ..., An, 3, 3]` matrices.
+        eps: absolute tolerance, as ``is_valid``'s ``atol``.
+
+    Returns:
+        `[A1, ..., An, 3, 3]`: ``matrix`` unchanged.
+
+    Raises:
+        ValueError: if ``matrix``'s last two dimensions are not ``(3, 3)`` or it is not floating.
+        tf.errors.InvalidArgumentError: if a matrix is not a rotation within ``eps``.
+    """
+    with tf.name_scope(name):
+        (matrix,) = shape.checked(matrix=(matrix, (3, 3)))
+        valid = _rotation_matrix.is_valid(matrix, eps, 3)
+        check = tf.debugging.assert_equal(
+            valid, True, message="matrix is not a rotation matrix (R R^T = I, det R = 1)"
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(matrix)

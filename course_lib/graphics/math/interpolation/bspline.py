@@ -18,6 +18,7 @@ Degree 0 is piecewise constant, 1 piecewise linear, 3 the classic cubic B-spline
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import tensorflow as tf
@@ -26,6 +27,16 @@ from course_lib.graphics.util import shape
 
 #: The highest supported degree.
 MAX_DEGREE = 4
+
+
+class Degree(enum.IntEnum):
+    """Named degrees; any ``degree`` argument takes these or plain ints."""
+
+    CONSTANT = 0
+    LINEAR = 1
+    QUADRATIC = 2
+    CUBIC = 3
+    QUARTIC = 4
 
 
 def basis(u: tf.Tensor, degree: int) -> tf.Tensor:
@@ -69,6 +80,27 @@ def basis(u: tf.Tensor, degree: int) -> tf.Tensor:
     return tf.stack(weights, axis=-1)
 
 
+# TensorFlow Graphics' private names for the basis of each degree (its tests call them).
+def _constant(u: tf.Tensor) -> tf.Tensor:
+    return basis(u, 0)
+
+
+def _linear(u: tf.Tensor) -> tf.Tensor:
+    return basis(u, 1)
+
+
+def _quadratic(u: tf.Tensor) -> tf.Tensor:
+    return basis(u, 2)
+
+
+def _cubic(u: tf.Tensor) -> tf.Tensor:
+    return basis(u, 3)
+
+
+def _quartic(u: tf.Tensor) -> tf.Tensor:
+    return basis(u, 4)
+
+
 def knot_weights(
     positions: Any,
     num_knots: int,
@@ -104,7 +136,7 @@ def knot_weights(
         if num_knots < degree + 1:
             raise ValueError(
                 f"num_knots must be at least degree + 1 = {degree + 1} for a degree-{degree} "
-                f"B-spline, got {num_knots}"
+                f"B-spline, got {num_knots}. Degree cannot be >= number of knots."
             )
         (positions,) = shape.checked(positions=(positions, None))
         dtype = positions.dtype
@@ -194,4 +226,7 @@ def _floating_dtype(value: Any) -> tf.DType:
 
 def _check_degree(degree: Any) -> None:
     if isinstance(degree, bool) or not isinstance(degree, int) or not 0 <= degree <= MAX_DEGREE:
-        raise ValueError(f"degree must be an int in 0 to {MAX_DEGREE}, got {degree!r}")
+        raise ValueError(
+            f"degree must be an int in 0 to {MAX_DEGREE}, got {degree!r}. "
+            f"Degree should be between 0 and {MAX_DEGREE}."
+        )

@@ -73,13 +73,16 @@ def quaternion_weights(
     quaternion2: Any,
     percent: Any,
     eps: float = DEFAULT_EPS,
+    flip: str = "quaternion2",
     name: str = "quaternion_weights",
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """The two weights of quaternion slerp, for the normalized inputs.
 
     ``slerp = weight1 * normalize(q1) + weight2 * normalize(q2)``. When ``q1 . q2 < 0`` the
     second weight is negated, which is the same as interpolating towards ``-q2`` (the shorter
-    path).
+    path; the path starts exactly at ``q1``). With ``flip="quaternion1"`` the first weight is
+    negated instead (interpolating from ``-q1`` to ``q2``, TensorFlow Graphics' convention):
+    the same rotations, the opposite sign.
 
     Args:
         quaternion1: `[A1, ..., An, 4]` quaternions `[x, y, z, w]` (need not be unit length).
@@ -87,15 +90,19 @@ def quaternion_weights(
         percent: `[A1, ..., An, 1]` interpolation parameters (0 gives ``q1``, 1 gives ``q2``), or
             a scalar.
         eps: below this ``sin(Omega)`` the weights are ``1 - t`` and ``t``.
+        flip: which input is negated when the two lie in opposite hemispheres:
+            ``"quaternion2"`` (default) or ``"quaternion1"``.
 
     Returns:
         Two `[A1, ..., An, 1]` tensors, the weights of the normalized ``q1`` and ``q2``.
 
     Raises:
         ValueError: if a last dimension is not 4 (``quaternion1``, ``quaternion2``) or 1
-            (``percent``), the batch dimensions do not broadcast, or a dtype is not floating.
+            (``percent``), the batch dimensions do not broadcast, a dtype is not floating, or
+            ``flip`` is neither ``"quaternion1"`` nor ``"quaternion2"``.
     """
     with tf.name_scope(name):
+        _check_flip(flip)
         quaternion1, quaternion2, percent = shape.checked(
             quaternion1=(quaternion1, 4),
             quaternion2=(quaternion2, 4),
@@ -106,6 +113,8 @@ def quaternion_weights(
         dot = tf.reduce_sum(unit1 * unit2, axis=-1, keepdims=True)
         sign = tf.where(dot < 0.0, -tf.ones_like(dot), tf.ones_like(dot))
         weight1, weight2 = _weights(_angle(unit1, sign * unit2), percent, eps)
+        if flip == "quaternion1":
+            return sign * weight1, weight2
         return weight1, sign * weight2
 
 
@@ -185,6 +194,7 @@ def interpolate(
     percent: Any,
     method: InterpolationType = InterpolationType.QUATERNION,
     eps: float = DEFAULT_EPS,
+    flip: str = "quaternion2",
     name: str = "slerp_interpolate",
 ) -> tf.Tensor:
     """Spherical linear interpolation between quaternions or vectors.
@@ -199,6 +209,10 @@ def interpolate(
             output) or ``InterpolationType.VECTOR`` (great arc, no flipping, inputs used as
             given).
         eps: below this ``sin(Omega)`` the interpolation is linear.
+        flip: for quaternions in opposite hemispheres, which one is negated (see
+            :func:`quaternion_weights`): ``"quaternion2"`` (default: the result runs from ``q1``
+            to ``-q2``) or ``"quaternion1"`` (TensorFlow Graphics: from ``-q1`` to ``q2``, the
+            same rotations with the opposite sign). Ignored for vectors.
 
     Returns:
         `[A1, ..., An, 4]` unit quaternions, or `[A1, ..., An, D]` vectors.
@@ -206,14 +220,15 @@ def interpolate(
     Raises:
         ValueError: if ``method`` is not an ``InterpolationType``, a last dimension is wrong
             (``vector1``, ``vector2``: 4 for quaternions and equal for vectors; ``percent``: 1),
-            the batch dimensions do not broadcast, or a dtype is not floating.
+            the batch dimensions do not broadcast, a dtype is not floating, or ``flip`` is not
+            one of its two values.
     """
     with tf.name_scope(name):
         if method == InterpolationType.QUATERNION:
             vector1, vector2, percent = shape.checked(
                 vector1=(vector1, 4), vector2=(vector2, 4), percent=(_percent_as_column(percent), 1)
             )
-            weight1, weight2 = quaternion_weights(vector1, vector2, percent, eps)
+            weight1, weight2 = quaternion_weights(vector1, vector2, percent, eps, flip)
             return weight1 * safe_ops.normalize(vector1) + weight2 * safe_ops.normalize(vector2)
         if method == InterpolationType.VECTOR:
             vector1, vector2, percent = shape.checked(
@@ -223,7 +238,15 @@ def interpolate(
             )
             weight1, weight2 = vector_weights(vector1, vector2, percent, eps)
             return weight1 * vector1 + weight2 * vector2
-        raise ValueError(f"method must be an InterpolationType, got {method!r}")
+        raise ValueError(
+            f"method must be an InterpolationType, got {method!r}. "
+            "Unknown interpolation type supplied."
+        )
+
+
+def _check_flip(flip: Any) -> None:
+    if flip not in ("quaternion1", "quaternion2"):
+        raise ValueError(f'flip must be "quaternion1" or "quaternion2", got {flip!r}')
 
 
 def _check_same_dimension(vector1: tf.Tensor, vector2: tf.Tensor) -> None:
