@@ -11,7 +11,7 @@ export COURSE_OFFLINE ?=
 export PYTHONHASHSEED ?= 0
 
 .PHONY: venv web book test unit notebooks lint format exercises check-exercises grade check-pages bench \
-	bench-book figures slides rehearse publish lock clean
+	bench-book figures slides rehearse publish tfg-conformance lock clean
 
 venv: $(STAMP)
 
@@ -85,6 +85,11 @@ publish: book slides
 ## (screenshots under _build/screenshots/).
 check-pages: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q tests/pages
+
+## TensorFlow Graphics' own unit tests against course_lib.graphics: passed / total of those TFG
+## passes here (tests/tfg_conformance/; the wheel is fetched once into _build/tfg). ONLY=euler: one.
+tfg-conformance: $(STAMP)
+	$(BIN)/python tests/tfg_conformance/run.py $(foreach m,$(ONLY),--only $(m))
 
 ## Performance suite: every benchmarks/bench_*.py, ratios in benchmarks/results.md (ONLY=conv: one).
 bench: $(STAMP)
