@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.special
+import tensorflow as tf
 
 from course_lib.graphics.math import spherical_harmonics as sh
 from course_lib.graphics.util.testing import assert_gradient_finite, assert_jacobian_matches
@@ -282,3 +285,21 @@ def test_non_integer_degrees_are_rejected_in_both_wordings():
         ValueError, match=r"^degree_l must hold integers.*must be of an integer type"
     ):
         sh.evaluate_legendre_polynomial(np.array([1.0]), np.array([0]), np.array([0.5]))
+
+
+def test_the_normalization_constant_under_tfg_name_matches_the_factorial_formula():
+    degrees = np.array([[0, 1, 2, 8], [3, 5, 8, 8]])
+    orders = np.array([[0, -1, 2, 6], [0, -4, -6, 0]])
+    expected = np.vectorize(
+        lambda d, m: math.sqrt(
+            (2 * d + 1) / (4 * math.pi) * math.factorial(d - abs(m)) / math.factorial(d + abs(m))
+        )
+    )(degrees, orders)
+    got = sh._spherical_harmonics_normalization(degrees, orders)
+    assert got.dtype == tf.float64 and got.shape == (2, 4)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    assert sh._spherical_harmonics_normalization(3, 1, tf.float32).dtype == (tf.float32)
+    with pytest.raises(ValueError, match="order_m must satisfy"):
+        sh._spherical_harmonics_normalization(2, 3)
+    with pytest.raises(ValueError, match="degree_l must hold integers"):
+        sh._spherical_harmonics_normalization(2.5, 1)

@@ -126,14 +126,42 @@ def evaluate_legendre_polynomial(
         return _legendre(degree, order, x, safe_ops.sqrt(1.0 - tf.square(x)))
 
 
-def _normalization(degree: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``K_l^|m|`` (times sqrt(2) for ``m != 0``) in float64."""
+def _associated_normalization(degree: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``K_l^|m| = sqrt((2l + 1) / (4 pi) * (l - |m|)! / (l + |m|)!)`` in float64."""
     absm = np.abs(order)
     log_ratio = np.vectorize(lambda a, b: math.lgamma(a + 1) - math.lgamma(b + 1))(
         degree - absm, degree + absm
     )
-    k = np.sqrt((2.0 * degree + 1.0) / (4.0 * np.pi) * np.exp(log_ratio))
+    return np.sqrt((2.0 * degree + 1.0) / (4.0 * np.pi) * np.exp(log_ratio))
+
+
+def _normalization(degree: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``K_l^|m|`` (times sqrt(2) for ``m != 0``) in float64."""
+    k = _associated_normalization(degree, order)
     return np.where(order == 0, k, np.sqrt(2.0) * k)
+
+
+def _spherical_harmonics_normalization(
+    l: Any,  # noqa: E741 - TensorFlow Graphics' argument names
+    m: Any,
+    var_type: tf.DType = tf.float64,
+) -> tf.Tensor:
+    """``K_l^|m|`` under TensorFlow Graphics' private name (its tests call it).
+
+    Args:
+        l: `[A1, ..., An]` integer degrees ``>= 0``, known when the op is built.
+        m: `[A1, ..., An]` integer orders with ``|m| <= l`` (broadcast against ``l``).
+        var_type: the dtype of the result.
+
+    Returns:
+        `[A1, ..., An]` normalization constants.
+
+    Raises:
+        ValueError: if ``l`` or ``m`` is not integer, ``l < 0``, ``|m| > l`` or the shapes do not
+            broadcast.
+    """
+    degree, order = _check_degree_order(l, m)
+    return tf.constant(_associated_normalization(degree, order), dtype=var_type)
 
 
 def evaluate_spherical_harmonics(
