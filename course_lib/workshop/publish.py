@@ -33,9 +33,10 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 MARKER = ".course-publish.json"
 HANDOUT = "handout.pdf"
@@ -378,9 +379,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(folder: Path | str) -> Iterator[str]:
-    """Serves ``folder`` over HTTP on a free local port; yields the root address."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+def serve(folder: Path | str, handler: Callable[..., Any] | None = None) -> Iterator[str]:
+    """Serves ``folder`` over HTTP on a free local port, quietly; yields the root address.
+
+    ``handler`` replaces the request handler (a ``SimpleHTTPRequestHandler`` factory already
+    bound to its folder), for a server that behaves like a particular host.
+    """
+    handler = handler or functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -5,10 +5,7 @@
 - ``browser``: Playwright's Chromium (``publish.chromium_executable()``, ``CHROMIUM_ARGS``).
 """
 
-import functools
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,28 +13,18 @@ import pytest
 from course_lib.workshop.publish import (  # shared with the PDF handout's printing
     CHROMIUM_ARGS,
     chromium_executable,
+    serve,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("HTML_DIR", ROOT / "_build" / "html"))
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def site():
     assert (HTML / "index.html").exists(), "build the book first: make book"
-
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(HTML) as root:
+        yield root
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ shows (alt text), and the PDF handout has more pages than the book has chapters.
 import functools
 import http.server
 import json
-import threading
 import urllib.parse
 from http import HTTPStatus
 from pathlib import Path
@@ -74,11 +73,8 @@ def base_path(published) -> str:
 def pages_site(published, base_path):
     """The site's root address on a local server that behaves like GitHub Pages."""
     handler = functools.partial(_PagesHandler, folder=published, base_path=base_path)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{base_path}"
-    server.shutdown()
-    server.server_close()
+    with publish.serve(published, handler) as root:
+        yield f"{root}{base_path}"
 
 
 @pytest.fixture

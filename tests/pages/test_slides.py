@@ -8,14 +8,11 @@ with an error, and nothing may log an error. Screenshots of the slides go to
 _build/screenshots/slides/. ``browser`` is conftest.py's headless Chromium.
 """
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
 
-from course_lib.workshop import slides
+from course_lib.workshop import publish, slides
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "_build" / ".jupyter_cache"
@@ -56,16 +53,8 @@ def decks(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(decks):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(decks[0]))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with publish.serve(decks[0]) as root:
+        yield root
 
 
 def _open(browser, url: str):
