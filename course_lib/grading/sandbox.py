@@ -303,8 +303,6 @@ def run_notebook(
             watchdog.start()
             with _ACTIVE_LOCK:
                 _ACTIVE.add(watchdog)
-                if STOPPING.is_set():  # interrupted before this run began
-                    watchdog.halt()
             try:
                 fatal = _run_sync(_drive(nb, settings, watchdog, driver_run, inputs, cells, ids))
             finally:
