@@ -32,11 +32,12 @@ $(NODE_STAMP): package.json package-lock.json
 book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
-## The whole suite: lint, unit and grader tests, notebooks under nbval, the book build.
-test: $(STAMP) lint unit notebooks
+## The whole suite: lint, unit and grader tests, notebooks under nbval, the book build, and
+## TensorFlow Graphics' own tests against course_lib.graphics.
+test: $(STAMP) lint unit notebooks tfg-conformance
 
 unit: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m pytest tests -q --ignore=tests/pages
+	$(BIN)/python -m pytest tests -q --ignore=tests/pages --durations=25
 
 ## nbval runs solutions/ and exercises/, and the chapters with stored outputs to compare
 ## (# NBVAL_CHECK_OUTPUT). Every chapter executes once per run in the book build
@@ -87,7 +88,8 @@ check-pages: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q tests/pages
 
 ## TensorFlow Graphics' own unit tests against course_lib.graphics: passed / total of those TFG
-## passes here (tests/tfg_conformance/; the wheel is fetched once into _build/tfg). ONLY=euler: one.
+## passes here, at least 95 %, every other failure a documented difference
+## (tests/tfg_conformance/; the wheel is fetched from PyPI once into _build/tfg). ONLY=euler: one.
 tfg-conformance: $(STAMP)
 	$(BIN)/python tests/tfg_conformance/run.py $(foreach m,$(ONLY),--only $(m))
 

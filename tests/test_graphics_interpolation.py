@@ -549,3 +549,29 @@ def test_knot_weight_errors_also_use_tensorflow_graphics_wording():
         bspline.knot_weights([0.5], 6, 5, True)
     with pytest.raises(ValueError, match=r"^num_knots .* Degree cannot be >= number of knots\."):
         bspline.knot_weights([0.5], 2, 2, True)
+
+
+def test_vector_slerp_between_opposite_vectors_is_the_mean_of_all_great_arcs():
+    v1 = np.array([0.6, 0.0, 0.8])
+    helper = np.cross(v1, [1.0, 0.0, 0.0])
+    u1 = helper / np.linalg.norm(helper)
+    u2 = np.cross(v1, u1)
+    for t in (0.0, 0.25, 0.5, 0.9, 1.0):
+        # The arcs from v1 to -v1 through each direction u orthogonal to v1, averaged.
+        arcs = [
+            np.cos(np.pi * t) * v1 + np.sin(np.pi * t) * (np.cos(a) * u1 + np.sin(a) * u2)
+            for a in np.linspace(0.0, 2.0 * np.pi, 360, endpoint=False)
+        ]
+        got = slerp.interpolate(v1, -v1, [t], method=VECTOR)
+        np.testing.assert_allclose(got, np.mean(arcs, axis=0), atol=1e-12)
+    # Unnormalized opposite vectors still start at vector1 and end at vector2.
+    np.testing.assert_allclose(slerp.interpolate([4.0, 0.0], [-1.0, 0.0], [1.0], VECTOR), [-1, 0])
+    np.testing.assert_allclose(slerp.interpolate([4.0, 0.0], [-1.0, 0.0], [0.0], VECTOR), [4, 0])
+
+
+def test_mismatched_last_dimensions_name_both_arguments_in_tfg_wording():
+    wording = "must have the same number of dimensions in axes -1"
+    with pytest.raises(ValueError, match=f"^vector1 and vector2 .*vector2 {wording}"):
+        slerp.vector_weights(np.ones((2, 3)), np.ones((2, 4)), [0.5])
+    with pytest.raises(ValueError, match=f"^knots and weights .*weights {wording}"):
+        bspline.interpolate_with_weights(np.ones(2), np.ones(3))

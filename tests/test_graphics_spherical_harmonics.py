@@ -303,3 +303,47 @@ def test_the_normalization_constant_under_tfg_name_matches_the_factorial_formula
         sh._spherical_harmonics_normalization(2, 3)
     with pytest.raises(ValueError, match="degree_l must hold integers"):
         sh._spherical_harmonics_normalization(2.5, 1)
+
+
+def test_degrees_and_orders_are_tensors_as_in_tensorflow_graphics():
+    degree, order = sh.generate_l_m_permutations(2)
+    assert isinstance(degree, tf.Tensor) and degree.shape.as_list() == [9]
+    assert degree.dtype == order.dtype == tf.int32
+    zonal_degree, zonal_order = sh.generate_l_m_zonal(2)
+    assert isinstance(zonal_degree, tf.Tensor) and zonal_degree.dtype == tf.int32
+    np.testing.assert_array_equal(zonal_degree, [0, 1, 2])
+    np.testing.assert_array_equal(zonal_order, [0, 0, 0])
+    # Tensors of degrees work inside a tf.function (constants, known when the op is built).
+    evaluate = tf.function(lambda t, p: sh.evaluate_spherical_harmonics(degree, order, t, p))
+    np.testing.assert_allclose(
+        evaluate(tf.constant([[0.7]], tf.float64), tf.constant([[0.2]], tf.float64))[0],
+        real_sh_scipy(degree.numpy(), order.numpy(), 0.7, 0.2),
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: sh.evaluate_legendre_polynomial([-2], [0], [0.5]), "degree_l"),
+        (lambda: sh.evaluate_legendre_polynomial([2], [3], [0.5]), "order_m"),
+        (lambda: sh.evaluate_legendre_polynomial([2], [-1], [0.5]), "order_m"),
+        (lambda: sh.evaluate_spherical_harmonics([1], [-2], [0.5], [0.1]), "order_m"),
+    ],
+)
+def test_out_of_range_degrees_raise_at_once_an_error_of_both_kinds(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument}") as error:
+        call()
+    assert isinstance(error.value, tf.errors.InvalidArgumentError)
+
+
+def test_angle_and_degree_shape_errors_name_the_argument_and_tfg_wording():
+    with pytest.raises(ValueError) as error:
+        sh.evaluate_spherical_harmonics(np.arange(3), np.zeros(3, int), [0.5], [0.1, 0.2])
+    message = str(error.value)
+    assert message.startswith("phi must have shape [A1, ..., An, 1] (or end in degree_l's 3)")
+    assert message.endswith("phi must have exactly 1 dimensions in axis -1")
+    # An angle ending in K (one angle per harmonic) is allowed: it broadcasts.
+    sh.evaluate_spherical_harmonics(np.arange(3), np.zeros(3, int), [0.5, 0.6, 0.7], [0.1])
+    with pytest.raises(ValueError, match="must have the same number of dimensions in axes"):
+        sh.evaluate_spherical_harmonics(np.arange(3), np.zeros(2, int), [0.5], [0.1])

@@ -288,6 +288,27 @@ def test_asserts_are_off_by_default_and_pass_tensors_through():
     assert asserts.assert_that(tensor, lambda: 1 / 0, "never computed") is tensor
 
 
+def test_invalid_value_error_is_both_a_value_error_and_tensorflows_invalid_argument():
+    import pickle
+
+    error = asserts.InvalidValueError("degree_l must be >= 0, got [-1]")
+    assert isinstance(error, ValueError) and isinstance(error, tf.errors.InvalidArgumentError)
+    assert str(error) == error.message == "degree_l must be >= 0, got [-1]"
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is asserts.InvalidValueError and copy.message == error.message
+
+
+def test_check_same_last_names_both_arguments_in_both_wordings():
+    shape.check_same_last("a", np.ones((2, 3)), "b", [[1.0, 2.0, 3.0]])
+    shape.check_same_last("a", tf.ones((2, 3)), "b", [[1.0], [2.0, 3.0]])  # ragged: unknown
+    with pytest.raises(ValueError) as error:
+        shape.check_same_last("harmonics1", tf.ones((2, 4)), "harmonics2", np.ones((2, 9)))
+    assert str(error.value) == (
+        "harmonics1 and harmonics2 must have the same last dimension, got shapes (2, 4) and "
+        "(2, 9): harmonics1 and harmonics2 must have the same number of dimensions in axes -1"
+    )
+
+
 def test_asserts_switch_is_scoped_and_restored_after_errors():
     with asserts.enabled():
         assert asserts.is_enabled()
@@ -330,8 +351,10 @@ def _ops_with_value_checks():
         quaternion,
         rotation_matrix_3d,
     )
-    from course_lib.graphics.math import math_helpers
+    from course_lib.graphics.math import math_helpers, spherical_harmonics
+    from course_lib.graphics.math.interpolation import slerp
     from course_lib.graphics.rendering.camera import perspective
+    from course_lib.graphics.rendering.reflectance import blinn_phong, lambertian, phong
 
     half = np.diag([1.0, 1.0, -1.0])  # a reflection, not a rotation
     p, q2, a2 = [1.0, 2.0, 3.0], [0.0, 0.0, 0.0, 2.0], [0.0, 2.0, 0.0]
@@ -353,6 +376,13 @@ def _ops_with_value_checks():
         lambda: perspective.right_handed([1.0], [0.0], [0.1], [10.0]),
         lambda: perspective.right_handed([1.0], [1.0], [0.0], [10.0]),
         lambda: perspective.right_handed([1.0], [1.0], [1.0], [0.5]),
+        lambda: slerp.quaternion_weights([0.0, 0.0, 0.0, 1.0], q2, [0.5]),
+        lambda: spherical_harmonics.evaluate_legendre_polynomial(2, 1, [1.5]),
+        # A BRDF's directions and normal must be unit vectors and its albedo in [0, 1].
+        lambda: lambertian.brdf([0.0, 0.0, -2.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [0.5]),
+        lambda: lambertian.brdf([0.0, 0.0, -1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.5]),
+        lambda: phong.brdf([0.0, 0.0, -1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 3.0], [9.0], [0.5]),
+        lambda: blinn_phong.brdf([0.0, 0.0, -1.0], a2, [0.0, 0.0, 1.0], [9.0], [0.5]),
     ]
 
 

@@ -274,6 +274,52 @@ def test_compare_of_a_clean_run_is_ok() -> None:
     assert report.ok and sum(report.passed.values()) == 1
 
 
+def test_share_and_the_95_percent_rule_on_a_full_run(monkeypatch, tmp_path, capsys) -> None:
+    baseline = [f"{AXIS_FILE}::T::t{i}" for i in range(20)]
+    outcomes = {f"t{i}": "passed" for i in range(19)} | {"t19": "failed"}
+    expected = [harness.Expected(f"{AXIS_FILE}::T::t19", "Differences from TensorFlow Graphics")]
+    assert harness.compare(baseline, _results(**outcomes), expected, [AXIS]).share == 95.0
+    monkeypatch.setattr(harness, "load_baseline", lambda path: set(baseline))
+    monkeypatch.setattr(harness, "load_expected", lambda path: expected)
+    monkeypatch.setattr(harness, "ensure_site", lambda cache, wheel: tmp_path)
+    monkeypatch.setattr(harness, "MODULES", (AXIS,))
+    monkeypatch.setattr(harness, "run_tests", lambda *args: _results(**outcomes))
+    assert harness.main([]) == 0  # 19 / 20 = 95 %: enough
+    outcomes["t18"] = "failed"
+    expected.append(harness.Expected(f"{AXIS_FILE}::T::t18", "Differences: another"))
+    assert harness.main([]) == 1  # 90 %, every failure listed: still not enough
+    assert "90.00 % pass, below the 95.0 % required" in capsys.readouterr().out
+    assert harness.main(["--only", "axis_angle"]) == 0  # one module: only the listing counts
+
+
+def test_shards_split_modules_evenly_by_test_file_size(tmp_path) -> None:
+    sizes = {AXIS: 900, EULER: 500, "math.vector": 400, "math.interpolation.slerp": 100}
+    for module, size in sizes.items():
+        path = tmp_path / harness.tfg_test_file(module)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x" * size)
+    assert harness.shards(tmp_path, list(sizes), 2) == [
+        [AXIS, "math.interpolation.slerp"],
+        [EULER, "math.vector"],
+    ]
+    assert harness.shards(tmp_path, list(sizes), 1) == [list(sizes)]
+    assert harness.shards(tmp_path, [AXIS], 4) == [[AXIS]]
+
+
+def test_merge_results_joins_the_shards() -> None:
+    common = {"target": "course", "versions": {"tf": "2"}}
+    first = dict(common, tests={"a": 1}, collection_errors={})
+    second = dict(common, tests={"b": 2}, collection_errors={"f.py": "ImportError"})
+    merged = harness.merge_results([first, second])
+    assert merged == {
+        "target": "course",
+        "versions": {"tf": "2"},
+        "tests": {"a": 1, "b": 2},
+        "collection_errors": {"f.py": "ImportError"},
+    }
+    assert first["tests"] == {"a": 1}  # the shards are left as they were
+
+
 @pytest.mark.parametrize(
     ("message", "kind"),
     [

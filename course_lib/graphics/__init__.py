@@ -62,8 +62,9 @@ conventions differ; code ported from TFG must account for them.
 - ``quaternion.relative_angle`` returns `[A1, ..., An, 1]` (as TFG documents); TFG's code
   returns `[A1, ..., An]`: pass ``keepdims=False`` for that.
 - Batch dimensions broadcast everywhere here; several TFG functions (e.g.
-  ``perspective.unproject``, ``matrix_from_intrinsics``, ``right_handed``) require identical
-  ones and raise ``ValueError`` for shapes that broadcast.
+  ``perspective.unproject``, ``matrix_from_intrinsics``, ``perspective.right_handed``,
+  ``look_at.right_handed``) require identical ones and raise ``ValueError`` for shapes that
+  broadcast.
 - Value checks (unit quaternions and axes, rotation matrices, ranges such as ``near > 0``) are
   off by default in both. TFG switches them on with its absl flag ``tfg_add_asserts_to_graph``
   (its own tests do); here ``with util.asserts.enabled():`` (or ``set_enabled(True)``) does,
@@ -89,9 +90,19 @@ conventions differ; code ported from TFG must account for them.
   ``matrix_from_intrinsics`` takes TFG's ``skew`` argument (default 0).
 - ``geometry.transformation.euler.inverse`` returns the Euler angles of the inverse rotation;
   TFG's returns ``-euler_angle``, which is that only when at most one angle is non-zero.
-- Spherical-harmonic degrees and orders must be integers known when the op is built; bad
-  ones raise ``ValueError`` (TFG: ``InvalidArgumentError`` with its checks on), and
-  ``generate_l_m_permutations`` / ``generate_l_m_zonal`` return NumPy arrays (TFG: tensors).
+- Spherical-harmonic degrees and orders must be integers known when the op is built (NumPy
+  arrays, lists or constant tensors such as ``generate_l_m_permutations``'s); out-of-range ones
+  raise at once, checks on or off, ``util.asserts.InvalidValueError``, which is both a
+  ``ValueError`` and the ``InvalidArgumentError`` TFG raises at run time.
+- Zonal coefficients (``spherical_harmonics.tile_zonal_coefficients``,
+  ``rotate_zonal_harmonics``) may have batch dimensions, `[A1, ..., An, L + 1]`; TFG takes only
+  `[L + 1]`.
+- BRDF albedos (``rendering.reflectance``) may have any number of channels, `[A1, ..., An, C]`
+  (1 for grey images); TFG requires 3. The directions and the normal are normalized inside;
+  with value checks on they must already have unit length and the albedo lie in ``[0, 1]``,
+  as TFG requires.
+- Slerp's ``percent`` is `[A1, ..., An, 1]` or a scalar; TFG reads a tensor ``percent`` as
+  batch dimensions `[A1, ..., An]`.
 - ``quaternion.normalized_random_uniform`` and its initializer take ``seed`` and ``dtype``
   (float64 too; TFG: float32 only).
 """

@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib import checks
-from course_lib.graphics.util import safe_ops, shape
+from course_lib.graphics.util import asserts, safe_ops, shape
 
 
 def _static_integers(name: str, value: Any) -> np.ndarray:
@@ -59,16 +59,30 @@ def _check_degree_order(degree_l: Any, order_m: Any) -> tuple[np.ndarray, np.nda
     degree = _static_integers("degree_l", degree_l)
     order = _static_integers("order_m", order_m)
     if np.any(degree < 0):
-        raise ValueError(f"degree_l must be >= 0, got {degree}")
+        raise asserts.InvalidValueError(f"degree_l must be >= 0, got {degree}")
     try:
         degree_b, order_b = np.broadcast_arrays(degree, order)
     except ValueError as error:
         raise ValueError(
-            f"the shapes of degree_l {degree.shape} and order_m {order.shape} do not broadcast"
+            f"the shapes of degree_l {degree.shape} and order_m {order.shape} do not broadcast: "
+            "degree_l and order_m must have the same number of dimensions in axes -1 (or 1)"
         ) from error
     if np.any(np.abs(order_b) > degree_b):
-        raise ValueError(f"order_m must satisfy |order_m| <= degree_l, got {order} for {degree}")
+        raise asserts.InvalidValueError(
+            f"order_m must satisfy |order_m| <= degree_l, got {order} for {degree}"
+        )
     return degree, order
+
+
+def _check_angle_shape(name: str, angle: tf.Tensor, degree: np.ndarray) -> None:
+    """``angle`` must end in 1 or in the harmonics' last dimension (TFG allows only 1)."""
+    count = degree.shape[-1] if degree.ndim else 1
+    last = angle.shape[-1] if angle.shape.rank else 1
+    if last not in (None, 1, count):
+        raise ValueError(
+            f"{name} must have shape [A1, ..., An, 1] (or end in degree_l's {count}), got "
+            f"{tuple(angle.shape)}: {name} must have exactly 1 dimensions in axis -1"
+        )
 
 
 def _legendre(degree: np.ndarray, order: np.ndarray, x: tf.Tensor, s: tf.Tensor) -> tf.Tensor:
@@ -115,14 +129,20 @@ def evaluate_legendre_polynomial(
 
     Raises:
         ValueError: if ``degree_l`` or ``order_m`` are not integers, ``order_m`` is negative or
-            larger than ``degree_l``, ``x`` is not floating, or the shapes do not broadcast.
+            larger than ``degree_l`` (then an ``asserts.InvalidValueError``, also a
+            ``tf.errors.InvalidArgumentError`` as in TFG), ``x`` is not floating, or the shapes do
+            not broadcast.
+        tf.errors.InvalidArgumentError: with value checks on, if ``x`` is outside ``[-1, 1]``.
     """
     with tf.name_scope(name):
         degree, order = _check_degree_order(degree_l, order_m)
         if np.any(order < 0):
-            raise ValueError(f"order_m must be >= 0 for the Legendre polynomial, got {order}")
+            raise asserts.InvalidValueError(
+                f"order_m must be >= 0 for the Legendre polynomial, got {order}"
+            )
         (x,) = shape.checked(x=(x, None))
         shape.check_broadcast(degree_l=degree.shape, order_m=order.shape, x=tuple(x.shape))
+        x = asserts.assert_all_in_range(x, -1.0, 1.0, "x")
         return _legendre(degree, order, x, safe_ops.sqrt(1.0 - tf.square(x)))
 
 
@@ -179,12 +199,16 @@ def evaluate_spherical_harmonics(
         The broadcast of the four shapes: `[A1, ..., An, K]` for the shapes above.
 
     Raises:
-        ValueError: if ``degree_l``/``order_m`` are not integers with ``|m| <= l``, ``theta`` or
-            ``phi`` are not floating, or the shapes do not broadcast.
+        ValueError: if ``degree_l``/``order_m`` are not integers with ``|m| <= l`` (out of range:
+            an ``asserts.InvalidValueError``, also a ``tf.errors.InvalidArgumentError``),
+            ``theta`` or ``phi`` are not floating or end in neither 1 nor ``K``, or the shapes do
+            not broadcast.
     """
     with tf.name_scope(name):
         degree, order = _check_degree_order(degree_l, order_m)
         theta, phi = shape.checked(theta=(theta, None), phi=(phi, None))
+        _check_angle_shape("theta", theta, np.broadcast_arrays(degree, order)[0])
+        _check_angle_shape("phi", phi, np.broadcast_arrays(degree, order)[0])
         shape.check_broadcast(
             degree_l=degree.shape,
             order_m=order.shape,
@@ -253,13 +277,19 @@ def generate_l_m_permutations(max_band: int) -> tuple[np.ndarray, np.ndarray]:
         max_band: the highest band ``L >= 0``.
 
     Returns:
-        ``(degree_l, order_m)``: two int32 arrays of shape `[(L + 1)^2]`; entry ``l (l + 1) + m``
-        is ``(l, m)``.
+        ``(degree_l, order_m)``: two constant int32 tensors of shape `[(L + 1)^2]`; entry
+        ``l (l + 1) + m`` is ``(l, m)``.
 
     Raises:
         ValueError: if ``max_band`` is not a non-negative integer.
     """
     max_band = checks.non_negative_int("max_band", max_band)
+    degree, order = _l_m_permutations(max_band)
+    return tf.constant(degree), tf.constant(order)
+
+
+def _l_m_permutations(max_band: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`generate_l_m_permutations` as NumPy arrays (for indexing when the op is built)."""
     degree = np.concatenate([np.full(2 * b + 1, b) for b in range(max_band + 1)]).astype(np.int32)
     order = np.concatenate([np.arange(-b, b + 1) for b in range(max_band + 1)]).astype(np.int32)
     return degree, order
@@ -272,13 +302,14 @@ def generate_l_m_zonal(max_band: int) -> tuple[np.ndarray, np.ndarray]:
         max_band: the highest band ``L >= 0``.
 
     Returns:
-        ``(degree_l, order_m)``: two int32 arrays of shape `[L + 1]`, ``0, ..., L`` and zeros.
+        ``(degree_l, order_m)``: two constant int32 tensors of shape `[L + 1]`, ``0, ..., L``
+        and zeros.
 
     Raises:
         ValueError: if ``max_band`` is not a non-negative integer.
     """
     max_band = checks.non_negative_int("max_band", max_band)
-    return np.arange(max_band + 1, dtype=np.int32), np.zeros(max_band + 1, np.int32)
+    return tf.range(max_band + 1, dtype=tf.int32), tf.zeros(max_band + 1, tf.int32)
 
 
 def tile_zonal_coefficients(
@@ -303,7 +334,7 @@ def tile_zonal_coefficients(
                 "coefficients must have a known, non-zero last dimension L + 1, got shape "
                 f"{coefficients.shape}"
             )
-        degree, _ = generate_l_m_permutations(coefficients.shape[-1] - 1)
+        degree, _ = _l_m_permutations(coefficients.shape[-1] - 1)
         return tf.gather(coefficients, degree, axis=-1)
 
 
@@ -334,7 +365,7 @@ def rotate_zonal_harmonics(
         if zonal_coeffs.shape[-1] is None:
             raise ValueError("zonal_coeffs must have a known last dimension L + 1")
         max_band = zonal_coeffs.shape[-1] - 1
-        degree, order = generate_l_m_permutations(max_band)
+        degree, order = _l_m_permutations(max_band)
         harmonics = evaluate_spherical_harmonics(degree, order, theta, phi)
         scale = tf.constant(np.sqrt(4.0 * np.pi / (2.0 * degree + 1.0)), zonal_coeffs.dtype)
         return scale * tf.gather(zonal_coeffs, degree, axis=-1) * harmonics
@@ -363,5 +394,5 @@ def integration_product(
         harmonics1, harmonics2 = shape.checked(
             harmonics1=(harmonics1, (None,)), harmonics2=(harmonics2, (None,))
         )
-        shape.check_inner("harmonics2", harmonics2, harmonics1.shape[-1])
+        shape.check_same_last("harmonics1", harmonics1, "harmonics2", harmonics2)
         return tf.reduce_sum(harmonics1 * harmonics2, axis=-1, keepdims=keepdims)

@@ -23,6 +23,21 @@ import tensorflow as tf
 _enabled = False
 
 
+class InvalidValueError(tf.errors.InvalidArgumentError, ValueError):
+    """A bad value found when the op is built (e.g. a negative spherical-harmonic degree).
+
+    Raised at once, whether checks are on or not. It is a ``ValueError``, as every argument error
+    of the course, and also TensorFlow's ``InvalidArgumentError``, which TensorFlow Graphics
+    raises for the same input when its run-time checks are on; either ``except`` catches it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, None, message)
+
+    def __reduce__(self):  # pickles (e.g. across processes) with its message alone
+        return type(self), (self.message,)
+
+
 def is_enabled() -> bool:
     """Whether ops add value checks."""
     return _enabled

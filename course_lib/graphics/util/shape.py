@@ -99,6 +99,28 @@ def check_inner(name: str, tensor: tf.Tensor, inner: Inner) -> None:
             )
 
 
+def _known_shape(value: Any) -> tuple[int | None, ...] | None:
+    """The static shape of a tensor, array or nested list; None when unknown or ragged."""
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        return _static_shape(value)
+    try:
+        return tuple(np.shape(value))
+    except ValueError:
+        return None
+
+
+def check_same_last(first: str, first_value: Any, second: str, second_value: Any) -> None:
+    """Raises ``ValueError`` unless the two values' last dimensions are equal (when known)."""
+    have = [_known_shape(value) for value in (first_value, second_value)]
+    if any(s is None or not s or s[-1] is None for s in have):
+        return
+    if have[0][-1] != have[1][-1]:
+        raise ValueError(
+            f"{first} and {second} must have the same last dimension, got shapes {have[0]} and "
+            f"{have[1]}: {first} and {second} must have the same number of dimensions in axes -1"
+        )
+
+
 def batch_shape(tensor: tf.Tensor, inner: Inner) -> tuple[int | None, ...] | None:
     """The static batch dimensions of ``tensor`` (all but the ``inner`` ones), None if unknown."""
     shape = _static_shape(tensor)

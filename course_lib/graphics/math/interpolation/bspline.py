@@ -176,8 +176,8 @@ def interpolate_with_weights(
             ``K``, the batch dimensions do not broadcast, or a dtype is not floating.
     """
     with tf.name_scope(name):
+        shape.check_same_last("knots", knots, "weights", weights)
         knots, weights = shape.checked(knots=(knots, (None, None)), weights=(weights, (None,)))
-        shape.check_inner("weights", weights, knots.shape[-1])
         return tf.reduce_sum(weights[..., tf.newaxis, :] * knots, axis=-1)
 
 

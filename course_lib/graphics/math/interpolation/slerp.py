@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from course_lib.graphics.util import safe_ops, shape
+from course_lib.graphics.util import asserts, safe_ops, shape
 
 
 class InterpolationType(enum.Enum):
@@ -59,12 +59,20 @@ def _angle(unit1: tf.Tensor, unit2: tf.Tensor) -> tf.Tensor:
 
 
 def _weights(angle: tf.Tensor, percent: tf.Tensor, eps: float) -> tuple[tf.Tensor, tf.Tensor]:
-    """``sin((1 - t) Omega) / sin(Omega)`` and ``sin(t Omega) / sin(Omega)``, linear where small."""
+    """``sin((1 - t) Omega) / sin(Omega)`` and ``sin(t Omega) / sin(Omega)``; where
+    ``sin(Omega) < eps`` those of a linear blend.
+
+    Nearly parallel inputs blend with ``t``. Nearly opposite ones lie on every great circle
+    through both; the blend then uses ``s = (1 - cos(pi t)) / 2``, which gives the mean of all
+    those arcs, ``cos(pi t) v1`` for unit ``v2 = -v1`` (TensorFlow Graphics' limit too).
+    """
     sin_angle = tf.sin(angle)
     linear = sin_angle < eps
+    opposite = tf.logical_and(linear, angle > 0.5 * np.pi)
+    blend = tf.where(opposite, 0.5 - 0.5 * tf.cos(np.pi * percent), percent)
     safe_sin = tf.where(linear, tf.ones_like(sin_angle), sin_angle)
-    weight1 = tf.where(linear, 1.0 - percent, tf.sin((1.0 - percent) * angle) / safe_sin)
-    weight2 = tf.where(linear, percent, tf.sin(percent * angle) / safe_sin)
+    weight1 = tf.where(linear, 1.0 - blend, tf.sin((1.0 - percent) * angle) / safe_sin)
+    weight2 = tf.where(linear, blend, tf.sin(percent * angle) / safe_sin)
     return weight1, weight2
 
 
@@ -85,7 +93,9 @@ def quaternion_weights(
     the same rotations, the opposite sign.
 
     Args:
-        quaternion1: `[A1, ..., An, 4]` quaternions `[x, y, z, w]` (need not be unit length).
+        quaternion1: `[A1, ..., An, 4]` quaternions `[x, y, z, w]`; they need not be unit length,
+            except when value checks are on (:mod:`course_lib.graphics.util.asserts`), which
+            then require it as TensorFlow Graphics does.
         quaternion2: `[A1, ..., An, 4]` quaternions.
         percent: `[A1, ..., An, 1]` interpolation parameters (0 gives ``q1``, 1 gives ``q2``), or
             a scalar.
@@ -108,6 +118,8 @@ def quaternion_weights(
             quaternion2=(quaternion2, 4),
             percent=(_percent_as_column(percent), 1),
         )
+        quaternion1 = asserts.assert_normalized(quaternion1, "quaternion1")
+        quaternion2 = asserts.assert_normalized(quaternion2, "quaternion2")
         unit1 = safe_ops.normalize(quaternion1)
         unit2 = safe_ops.normalize(quaternion2)
         dot = tf.reduce_sum(unit1 * unit2, axis=-1, keepdims=True)
@@ -134,8 +146,9 @@ def vector_weights(
         vector1: `[A1, ..., An, D]` vectors.
         vector2: `[A1, ..., An, D]` vectors.
         percent: `[A1, ..., An, 1]` interpolation parameters, or a scalar.
-        eps: below this ``sin(Omega)`` (parallel or opposite vectors) the weights are ``1 - t``
-            and ``t``.
+        eps: below this ``sin(Omega)`` the weights are ``1 - t`` and ``t`` (parallel vectors)
+            or ``(1 + cos(pi t)) / 2`` and ``(1 - cos(pi t)) / 2`` (opposite vectors, which
+            have no unique great arc: the mean of all of them).
 
     Returns:
         Two `[A1, ..., An, 1]` tensors, the weights of ``v1`` and ``v2``.
@@ -250,4 +263,4 @@ def _check_flip(flip: Any) -> None:
 
 
 def _check_same_dimension(vector1: tf.Tensor, vector2: tf.Tensor) -> None:
-    shape.check_inner("vector2", vector2, vector1.shape[-1])
+    shape.check_same_last("vector1", vector1, "vector2", vector2)

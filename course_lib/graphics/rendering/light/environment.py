@@ -238,7 +238,8 @@ def irradiance(sh_coefficients: Any, surface_normal: Any, name: str = "irradianc
         )
         max_band = _max_band(coefficients)
         degree, _ = spherical_harmonics.generate_l_m_permutations(max_band)
-        weights = tf.constant(clamped_cosine_coefficients(max_band)[degree], coefficients.dtype)
+        per_band = tf.constant(clamped_cosine_coefficients(max_band), coefficients.dtype)
+        weights = tf.gather(per_band, degree)
         basis = _basis(normal, max_band) * weights
         return tf.reduce_sum(basis[..., tf.newaxis] * coefficients, axis=-2)
 

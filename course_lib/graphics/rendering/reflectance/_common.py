@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from course_lib.graphics.math import vector
-from course_lib.graphics.util import safe_ops, shape
+from course_lib.graphics.util import asserts, safe_ops, shape
 
 
 def prepare(
@@ -19,6 +19,9 @@ def prepare(
     shininess: Any = None,
 ) -> tuple[tf.Tensor, ...]:
     """Checked, normalized ``(to_light, to_viewer, normal, albedo, shininess, visible)``.
+
+    With value checks on (:mod:`course_lib.graphics.util.asserts`) the directions and the normal
+    must have unit length and the albedo lie in ``[0, 1]``, as TensorFlow Graphics requires.
 
     ``visible`` is the `[A1, ..., An, 1]` boolean mask where both the light and the viewer are
     strictly above the surface.
@@ -32,7 +35,11 @@ def prepare(
     if shininess is not None:
         arguments["shininess"] = (shininess, 1)
     tensors = shape.checked(**arguments)
-    incoming, outgoing, normal, albedo = tensors[:4]
+    incoming, outgoing, normal = (
+        asserts.assert_normalized(tensor, name)
+        for tensor, name in zip(tensors[:3], arguments, strict=False)
+    )
+    albedo = asserts.assert_all_in_range(tensors[3], 0.0, 1.0, "albedo")
     to_light = -safe_ops.normalize(incoming)
     to_viewer = safe_ops.normalize(outgoing)
     normal = safe_ops.normalize(normal)
