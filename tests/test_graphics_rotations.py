@@ -489,6 +489,35 @@ def test_look_at_matches_an_independent_construction():
     )
 
 
+def _glu_look_at(eye, center, up):
+    """NumPy gluLookAt (the OpenGL reference page's construction) for one camera."""
+    f = (center - eye) / np.linalg.norm(center - eye)
+    s = np.cross(f, up)
+    s /= np.linalg.norm(s)
+    u = np.cross(s, f)
+    rotation = np.stack([s, u, -f])
+    view = np.eye(4)
+    view[:3, :3], view[:3, 3] = rotation, -rotation @ eye
+    return view
+
+
+def test_opengl_view_matrix_is_glu_look_at(rng):
+    eye, center, up = rng.normal(size=(3, 6, 3))
+    got = look_at.opengl_view_matrix(eye, center, up).numpy()
+    assert got.shape == (6, 4, 4)
+    for k in range(6):
+        close(got[k], _glu_look_at(eye[k], center[k], up[k]), atol=1e-12)
+    # The camera sits at the origin and the target straight ahead on -z.
+    target = np.einsum("nij,nj->ni", got, np.concatenate([center, np.ones((6, 1))], -1))
+    close(target[:, :2], 0.0, atol=1e-12)
+    close(-target[:, 2], np.linalg.norm(center - eye, axis=-1))
+    # Batch dimensions broadcast: one camera position for three targets.
+    assert look_at.opengl_view_matrix(eye[0], center[:3], up[0]).shape == (3, 4, 4)
+    assert_jacobian_matches(look_at.opengl_view_matrix, [eye[0], center[0], up[0]])
+    with pytest.raises(ValueError, match="up_vector"):
+        look_at.opengl_view_matrix(eye[0], center[0], up[0, :2])
+
+
 # --- TensorFlow Graphics' extra API: is_normalized, random quaternions, small angles -------------
 
 

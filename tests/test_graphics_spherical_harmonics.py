@@ -347,3 +347,29 @@ def test_angle_and_degree_shape_errors_name_the_argument_and_tfg_wording():
     sh.evaluate_spherical_harmonics(np.arange(3), np.zeros(3, int), [0.5, 0.6, 0.7], [0.1])
     with pytest.raises(ValueError, match="must have the same number of dimensions in axes"):
         sh.evaluate_spherical_harmonics(np.arange(3), np.zeros(2, int), [0.5], [0.1])
+
+
+def test_condon_shortley_phase_gives_tensorflow_graphics_signs(rng):
+    degree, order = (t.numpy() for t in sh.generate_l_m_permutations(4))
+    theta, phi = rng.uniform(0.0, np.pi, (7, 1)), rng.uniform(0.0, 2.0 * np.pi, (7, 1))
+    # TFG's real harmonics: sqrt(2) Re / Im of SciPy's complex ones, phase kept.
+    complex_y = scipy.special.sph_harm_y(degree, np.abs(order), theta, phi)
+    tfg = np.where(
+        order > 0,
+        np.sqrt(2.0) * complex_y.real,
+        np.where(order < 0, np.sqrt(2.0) * complex_y.imag, complex_y.real),
+    )
+    got = sh.evaluate_spherical_harmonics(degree, order, theta, phi, condon_shortley_phase=True)
+    np.testing.assert_allclose(got, tfg, atol=1e-12)
+    direction = np.concatenate(
+        [np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], -1
+    )
+    np.testing.assert_allclose(
+        sh.evaluate_spherical_harmonics_from_direction(
+            degree, order, direction, condon_shortley_phase=True
+        ),
+        tfg,
+        atol=1e-12,
+    )
+    with pytest.raises(ValueError, match="condon_shortley_phase"):
+        sh.evaluate_spherical_harmonics(degree, order, theta, phi, condon_shortley_phase="tfg")

@@ -23,12 +23,13 @@ conventions differ; code ported from TFG must account for them.
   phase is cancelled by a factor ``(-1)^m`` (the graphics convention: band 1 is
   ``sqrt(3 / 4 pi) (y, z, x)``); TFG keeps it. So every value with odd ``|m|`` has the opposite
   sign in TFG, and SH coefficients fitted with one library flip sign for odd ``|m|`` in the
-  other. TFG also asserts ``phi`` in ``[0, 2 pi]``.
+  other; ``condon_shortley_phase=True`` gives TFG's values. TFG also asserts ``phi`` in
+  ``[0, 2 pi]``.
 - ``geometry.transformation.look_at.right_handed`` returns the course camera's `[..., 3, 3]`
   world-to-camera rotation, rows right, *down* and forward (the camera looks down +z with
   image y down, as ``rendering.camera.perspective`` and the rasterizer expect). TFG's function
   of the same name returns OpenGL's `[..., 4, 4]` view matrix (translation included), whose
-  camera looks down -z with y up.
+  camera looks down -z with y up: ``look_at.opengl_view_matrix`` gives that one.
 - Euler angles at gimbal lock (``euler.from_rotation_matrix``): both set z = 0 there. TFG
   treats a matrix as locked only when ``|m20| == 1`` exactly and otherwise uses its general
   formula (with an epsilon added to ``m00`` and ``m22``); here the lock is detected when

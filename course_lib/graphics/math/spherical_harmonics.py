@@ -184,8 +184,21 @@ def _spherical_harmonics_normalization(
     return tf.constant(_associated_normalization(degree, order), dtype=var_type)
 
 
+def _phase_sign(absm: np.ndarray, keep_phase: bool) -> np.ndarray:
+    """``(-1)^m``, which cancels the Legendre polynomials' phase, or 1 to keep it (TFG)."""
+    if not isinstance(keep_phase, bool):
+        raise ValueError(f"condon_shortley_phase must be True or False, got {keep_phase!r}")
+    return np.ones(absm.shape) if keep_phase else np.where(absm % 2 == 1, -1.0, 1.0)
+
+
 def evaluate_spherical_harmonics(
-    degree_l: Any, order_m: Any, theta: Any, phi: Any, name: str = "evaluate_spherical_harmonics"
+    degree_l: Any,
+    order_m: Any,
+    theta: Any,
+    phi: Any,
+    name: str = "evaluate_spherical_harmonics",
+    *,
+    condon_shortley_phase: bool = False,
 ) -> tf.Tensor:
     """Real, orthonormal spherical harmonics ``Y_l^m(theta, phi)`` (see the module docstring).
 
@@ -194,6 +207,9 @@ def evaluate_spherical_harmonics(
         order_m: integer orders ``-l <= m <= l``, broadcastable with ``degree_l``.
         theta: polar angles in ``[0, pi]`` from +z, e.g. `[A1, ..., An, 1]`.
         phi: azimuths from +x about +z, broadcastable with ``theta``.
+        condon_shortley_phase: keep the phase ``(-1)^m`` of the Legendre polynomials, as
+            TensorFlow Graphics does: every harmonic with odd ``|m|`` changes sign (band 1
+            becomes ``sqrt(3 / 4 pi) (-y, z, -x)``).
 
     Returns:
         The broadcast of the four shapes: `[A1, ..., An, K]` for the shapes above.
@@ -219,7 +235,7 @@ def evaluate_spherical_harmonics(
         absm = np.abs(order)
         # The sin(theta) factor comes from theta itself, so the poles have finite gradients.
         legendre = _legendre(degree, absm, tf.cos(theta), tf.sin(theta))
-        sign = np.where(absm % 2 == 1, -1.0, 1.0)  # cancels the Condon-Shortley phase
+        sign = _phase_sign(absm, condon_shortley_phase)
         factor = tf.constant(_normalization(degree, order) * sign, dtype=theta.dtype)
         m_f = tf.constant(absm, dtype=theta.dtype)
         order_t = tf.constant(order)
@@ -230,7 +246,12 @@ def evaluate_spherical_harmonics(
 
 
 def evaluate_spherical_harmonics_from_direction(
-    degree_l: Any, order_m: Any, direction: Any, name: str = "evaluate_spherical_harmonics_xyz"
+    degree_l: Any,
+    order_m: Any,
+    direction: Any,
+    name: str = "evaluate_spherical_harmonics_xyz",
+    *,
+    condon_shortley_phase: bool = False,
 ) -> tf.Tensor:
     """The same real harmonics as :func:`evaluate_spherical_harmonics`, at unit directions.
 
@@ -241,6 +262,8 @@ def evaluate_spherical_harmonics_from_direction(
         degree_l: integer degrees, e.g. `[K]` (constants).
         order_m: integer orders ``-l <= m <= l``, broadcastable with ``degree_l``.
         direction: `[A1, ..., An, 3]` directions (normalized inside).
+        condon_shortley_phase: TensorFlow Graphics' signs (see
+            :func:`evaluate_spherical_harmonics`).
 
     Returns:
         `[A1, ..., An, K]` for `[K]` degrees and orders (the broadcast of the batch shapes).
@@ -265,7 +288,7 @@ def evaluate_spherical_harmonics_from_direction(
             real, imaginary = x * real - y * imaginary, x * imaginary + y * real
             azimuthal = tf.where(order_t == m, real, azimuthal)
             azimuthal = tf.where(order_t == -m, imaginary, azimuthal)
-        sign = np.where(absm % 2 == 1, -1.0, 1.0)
+        sign = _phase_sign(absm, condon_shortley_phase)
         factor = tf.constant(_normalization(degree, order) * sign, dtype=direction.dtype)
         return factor * polar * azimuthal
 
