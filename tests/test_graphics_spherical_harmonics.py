@@ -371,5 +371,5 @@ def test_condon_shortley_phase_gives_tensorflow_graphics_signs(rng):
         tfg,
         atol=1e-12,
     )
-    with pytest.raises(ValueError, match="condon_shortley_phase"):
+    with pytest.raises(TypeError, match="condon_shortley_phase"):
         sh.evaluate_spherical_harmonics(degree, order, theta, phi, condon_shortley_phase="tfg")

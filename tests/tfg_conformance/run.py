@@ -373,18 +373,15 @@ def ensure_site(cache: Path, wheel: Path | None) -> Path:
 
 def shards(site: Path, modules: Sequence[str], jobs: int) -> list[list[str]]:
     """``modules`` in at most ``jobs`` groups of about equal test-file size, largest first."""
-
-    def size(module: str) -> int:
-        path = site / tfg_test_file(module)
-        return path.stat().st_size if path.exists() else 1
-
+    paths = {module: site / tfg_test_file(module) for module in modules}
+    sizes = {module: path.stat().st_size if path.exists() else 1 for module, path in paths.items()}
     groups: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(modules))))]
     loads = [0] * len(groups)
-    for module in sorted(modules, key=size, reverse=True):
+    for module in sorted(modules, key=sizes.get, reverse=True):
         lightest = loads.index(min(loads))
         groups[lightest].append(module)
-        loads[lightest] += size(module)
-    return [group for group in groups if group]
+        loads[lightest] += sizes[module]
+    return groups
 
 
 def merge_results(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -184,11 +184,11 @@ def _spherical_harmonics_normalization(
     return tf.constant(_associated_normalization(degree, order), dtype=var_type)
 
 
-def _phase_sign(absm: np.ndarray, keep_phase: bool) -> np.ndarray:
-    """``(-1)^m``, which cancels the Legendre polynomials' phase, or 1 to keep it (TFG)."""
-    if not isinstance(keep_phase, bool):
-        raise ValueError(f"condon_shortley_phase must be True or False, got {keep_phase!r}")
-    return np.ones(absm.shape) if keep_phase else np.where(absm % 2 == 1, -1.0, 1.0)
+def _factor(degree: np.ndarray, order: np.ndarray, keep_phase: bool, dtype: tf.DType) -> tf.Tensor:
+    """The constant factor of each harmonic: its normalization times ``(-1)^m``, which cancels
+    the Legendre polynomial's phase, or without that sign to keep the phase (TFG)."""
+    sign = 1.0 if keep_phase else np.where(np.abs(order) % 2 == 1, -1.0, 1.0)
+    return tf.constant(_normalization(degree, order) * sign, dtype=dtype)
 
 
 def evaluate_spherical_harmonics(
@@ -219,24 +219,19 @@ def evaluate_spherical_harmonics(
             an ``asserts.InvalidValueError``, also a ``tf.errors.InvalidArgumentError``),
             ``theta`` or ``phi`` are not floating or end in neither 1 nor ``K``, or the shapes do
             not broadcast.
+        TypeError: if ``condon_shortley_phase`` is not a bool.
     """
     with tf.name_scope(name):
-        degree, order = _check_degree_order(degree_l, order_m)
+        keep_phase = checks.boolean("condon_shortley_phase", condon_shortley_phase)
+        degree, order = np.broadcast_arrays(*_check_degree_order(degree_l, order_m))
         theta, phi = shape.checked(theta=(theta, None), phi=(phi, None))
-        _check_angle_shape("theta", theta, np.broadcast_arrays(degree, order)[0])
-        _check_angle_shape("phi", phi, np.broadcast_arrays(degree, order)[0])
-        shape.check_broadcast(
-            degree_l=degree.shape,
-            order_m=order.shape,
-            theta=tuple(theta.shape),
-            phi=tuple(phi.shape),
-        )
-        degree, order = np.broadcast_arrays(degree, order)
+        _check_angle_shape("theta", theta, degree)
+        _check_angle_shape("phi", phi, degree)
+        shape.check_broadcast(degree_l=degree.shape, theta=tuple(theta.shape), phi=tuple(phi.shape))
         absm = np.abs(order)
         # The sin(theta) factor comes from theta itself, so the poles have finite gradients.
         legendre = _legendre(degree, absm, tf.cos(theta), tf.sin(theta))
-        sign = _phase_sign(absm, condon_shortley_phase)
-        factor = tf.constant(_normalization(degree, order) * sign, dtype=theta.dtype)
+        factor = _factor(degree, order, keep_phase, theta.dtype)
         m_f = tf.constant(absm, dtype=theta.dtype)
         order_t = tf.constant(order)
         azimuthal = tf.where(
@@ -272,6 +267,7 @@ def evaluate_spherical_harmonics_from_direction(
         ValueError: as :func:`evaluate_spherical_harmonics`, or if ``direction`` does not end in 3.
     """
     with tf.name_scope(name):
+        keep_phase = checks.boolean("condon_shortley_phase", condon_shortley_phase)
         degree, order = _check_degree_order(degree_l, order_m)
         (direction,) = shape.checked(direction=(direction, 3))
         shape.check_broadcast(
@@ -288,8 +284,7 @@ def evaluate_spherical_harmonics_from_direction(
             real, imaginary = x * real - y * imaginary, x * imaginary + y * real
             azimuthal = tf.where(order_t == m, real, azimuthal)
             azimuthal = tf.where(order_t == -m, imaginary, azimuthal)
-        sign = _phase_sign(absm, condon_shortley_phase)
-        factor = tf.constant(_normalization(degree, order) * sign, dtype=direction.dtype)
+        factor = _factor(degree, order, keep_phase, direction.dtype)
         return factor * polar * azimuthal
 
 

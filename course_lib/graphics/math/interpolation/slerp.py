@@ -163,7 +163,7 @@ def vector_weights(
             vector2=(vector2, (None,)),
             percent=(_percent_as_column(percent), 1),
         )
-        _check_same_dimension(vector1, vector2)
+        shape.check_same_last("vector1", vector1, "vector2", vector2)
         angle = _angle(safe_ops.normalize(vector1), safe_ops.normalize(vector2))
         return _weights(angle, percent, eps)
 
@@ -197,7 +197,7 @@ def interpolate_with_weights(
             weight1=(weight1, 1),
             weight2=(weight2, 1),
         )
-        _check_same_dimension(vector1, vector2)
+        shape.check_same_last("vector1", vector1, "vector2", vector2)
         return weight1 * vector1 + weight2 * vector2
 
 
@@ -260,7 +260,3 @@ def interpolate(
 def _check_flip(flip: Any) -> None:
     if flip not in ("quaternion1", "quaternion2"):
         raise ValueError(f'flip must be "quaternion1" or "quaternion2", got {flip!r}')
-
-
-def _check_same_dimension(vector1: tf.Tensor, vector2: tf.Tensor) -> None:
-    shape.check_same_last("vector1", vector1, "vector2", vector2)

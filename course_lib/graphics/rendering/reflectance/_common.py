@@ -37,7 +37,7 @@ def prepare(
     tensors = shape.checked(**arguments)
     incoming, outgoing, normal = (
         asserts.assert_normalized(tensor, name)
-        for tensor, name in zip(tensors[:3], arguments, strict=False)
+        for tensor, name in zip(tensors[:3], list(arguments)[:3], strict=True)
     )
     albedo = asserts.assert_all_in_range(tensors[3], 0.0, 1.0, "albedo")
     to_light = -safe_ops.normalize(incoming)
